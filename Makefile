@@ -1,0 +1,95 @@
+# Provider concerns: everything a newcomer needs is `make run` and `make test`.
+#
+#   make run      venv + deps, runtime apt libraries, migrate, demo data, then the site on
+#                 http://127.0.0.1:8000 with a Celery worker + beat beside it (SQLite, no Redis/PostgreSQL)
+#   make test     venv + deps, PostgreSQL/Redis/Chromium (installed and started if missing), ruff,
+#                 migrations check, pytest.  `make test PYTEST_ARGS="-k foo"`; REQUIRE_SERVICES=1 in CI.
+#   make lint | assets | bench | workflow | clean
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON_BOOTSTRAP ?= python3.11
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+# Shared libraries WeasyPrint (PDF letters) and python-magic (evidence uploads) load at run time.
+RUNTIME_APT := libpango-1.0-0 libpangoft2-1.0-0 libmagic1 fonts-liberation
+
+# `make test` settings; anything already in the environment or on the command line wins.
+TEST_DATABASE_URL      ?= postgres://postgres@127.0.0.1:5432/provider_concerns
+TEST_CELERY_BROKER_URL ?= redis://127.0.0.1:6379/15
+REQUIRE_SERVICES ?= 0
+export REQUIRE_SERVICES
+PYTEST_ARGS ?=
+
+.PHONY: help venv system-deps services run migrate seed test lint assets bench workflow clean
+
+help:
+	@echo "make run        serve http://127.0.0.1:8000 with demo data and a Celery worker (SQLite)"
+	@echo "make test       ruff + migrations check + pytest against PostgreSQL/Redis (PYTEST_ARGS=...)"
+	@echo "make lint       ruff check"
+	@echo "make assets     rebuild static/govuk/ from govuk-frontend (needs npm)"
+	@echo "make bench      python manage.py bench"
+	@echo "make workflow   python manage.py workflow_svg"
+	@echo "make clean      remove var/ and .venv/"
+
+# ---------------------------------------------------------------------------------------- environment
+# The interpreter; Debian's python3.11 needs python3.11-venv for `-m venv` (ensurepip).
+$(PY):
+	@if ! command -v $(PYTHON_BOOTSTRAP) >/dev/null 2>&1; then \
+	    scripts/services.sh apt python3.11 python3.11-venv; \
+	elif ! $(PYTHON_BOOTSTRAP) -c 'import ensurepip, venv' >/dev/null 2>&1; then \
+	    scripts/services.sh apt python3.11-venv; \
+	fi
+	$(PYTHON_BOOTSTRAP) -m venv $(VENV)
+
+# Reinstall only when pyproject.toml changes (order-only on the interpreter, so the venv's mtime does not count).
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --disable-pip-version-check -q -e ".[dev]"
+	@touch $@
+
+venv: $(STAMP)
+
+system-deps:
+	@scripts/services.sh apt $(RUNTIME_APT)
+
+services:
+	@scripts/services.sh
+
+# ---------------------------------------------------------------------------------------- run
+migrate: venv
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: venv system-deps seed
+	@scripts/run.sh
+
+# ---------------------------------------------------------------------------------------- test
+test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
+test: export CELERY_BROKER_URL ?= $(TEST_CELERY_BROKER_URL)
+test: venv system-deps
+	@scripts/services.sh
+	$(VENV)/bin/ruff check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+
+# ---------------------------------------------------------------------------------------- extras
+assets:
+	scripts/build-assets.sh
+
+bench: venv
+	$(PY) manage.py bench $(BENCH_ARGS)
+
+workflow: venv
+	$(PY) manage.py workflow_svg $(WORKFLOW_ARGS)
+
+clean:
+	rm -rf var $(VENV) provider_concerns.egg-info

@@ -1,0 +1,164 @@
+"""Demo data for `make run`: a user for every role, providers, and concerns at every stage.
+
+Idempotent: does nothing but print the sign-ins if the demo users exist already.
+Everything is created through the services, so the demo has a real audit trail.
+"""
+
+import datetime
+import io
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import roles
+from concerns import services as concern_services
+from concerns.models import Concern, JqmmMeeting, RiskAssessment
+from providers.models import Provider
+
+DEMO_PASSWORD = "demo-password-2026"
+
+DEMO_USERS = [
+    ("officer", "Olivia", "Officer", [roles.CONTRACT_OFFICER]),
+    ("officer2", "Oscar", "Owusu", [roles.CONTRACT_OFFICER]),
+    ("cqm", "Chris", "Manager", [roles.CQM]),
+    ("cqm2", "Carys", "Mensah", [roles.CQM]),
+    ("safeguarding", "Sam", "Safeguard", [roles.SAFEGUARDING_LEAD]),
+    ("sprg", "Priya", "Sharma", [roles.SPRG_MEMBER]),
+    ("dmt", "Dan", "Metcalfe", [roles.DMT_MEMBER]),
+    ("dass", "Diane", "Ashworth", [roles.DASS]),
+    ("icb", "Imran", "Butt", [roles.ICB_COLLEAGUE]),
+    ("auditor", "Alex", "Auditor", [roles.AUDITOR]),
+    ("admin", "Ada", "Admin", [roles.ADMINISTRATOR]),
+]
+
+PROVIDERS = [
+    ("1-101000001", "Oakwood Lodge Care Home", "14 Oak Lane, Northfield", "NF1 2AB", "Residential homes", "Janet Price"),
+    ("1-101000002", "Riverside Nursing Home", "2 Quay Street, Northfield", "NF2 3CD", "Nursing homes", "Peter Lamb"),
+    ("1-101000003", "Meadow View", "88 Meadow Road, Eastbrook", "EB4 5EF", "Residential homes", "Aisha Khan"),
+    ("1-101000004", "Brookside Home Care", "Unit 4, Mill Yard, Eastbrook", "EB1 7GH", "Homecare agencies", "Tom Reid"),
+    ("1-101000005", "Hillcrest Supported Living", "5 Hill Crescent, Westmoor", "WM3 8JK", "Supported living", "Grace Obi"),
+    ("1-101000006", "The Elms Nursing Centre", "The Elms, Church Street, Westmoor", "WM1 2LM", "Nursing homes", ""),
+    ("1-101000007", "Sunnyside Care Home", "31 Park Avenue, Northfield", "NF5 9NP", "Residential homes", "Ruth Evans"),
+    ("1-101000008", "Willow Court", "Willow Court, Station Road, Southgate", "SG2 4QR", "Nursing homes", "Ian Marsh"),
+    ("1-101000009", "Harbour House", "1 Harbour Walk, Southgate", "SG9 1ST", "Residential homes", "Nadia Ali"),
+    ("1-101000010", "Kingfisher Home Care", "22 High Street, Northfield", "NF1 1UV", "Homecare agencies", "Lee Chan"),
+    ("1-101000011", "Beech Tree House", "7 Beech Grove, Eastbrook", "EB2 6WX", "Residential homes", "Mary Quinn"),
+    ("1-101000012", "Ashdown Care Village", "Ashdown Way, Westmoor", "WM6 3YZ", "Nursing homes, Residential homes", "Owen Hart"),
+]
+
+
+def _pdf(name: str) -> SimpleUploadedFile:
+    body = b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    body += b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    return SimpleUploadedFile(name, body, content_type="application/pdf")
+
+
+class Command(BaseCommand):
+    help = "Load demo users, providers and concerns (idempotent)."
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        if User.objects.filter(username="officer").exists():
+            self.stdout.write("Demo data already loaded.")
+        else:
+            with transaction.atomic():
+                self._seed(User)
+            self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        self._print_credentials()
+
+    def _print_credentials(self):
+        out = io.StringIO()
+        out.write(f"\nDemo sign-ins (demo only), password for all: {DEMO_PASSWORD}\n")
+        for username, first, last, role_names in DEMO_USERS:
+            out.write(f"  {username:<13} {first} {last:<10} {', '.join(role_names)}\n")
+        self.stdout.write(out.getvalue())
+
+    def _seed(self, User):
+        users = {}
+        for username, first, last, role_names in DEMO_USERS:
+            user = User.objects.create_user(
+                username=username, first_name=first, last_name=last, email=f"{username}@example.gov.uk",
+                password=DEMO_PASSWORD, is_staff=username == "admin", is_superuser=username == "admin",
+            )
+            user.groups.set(Group.objects.filter(name__in=role_names))
+            users[username] = User.objects.get(pk=user.pk)
+        providers = {}
+        for loc, name, address, postcode, types, manager in PROVIDERS:
+            providers[loc] = Provider.objects.create(
+                cqc_location_id=loc, name=name, address=address, town=address.split(",")[-1].strip(),
+                postcode=postcode, service_types=types, registered_manager=manager,
+            )
+        officer, cqm, sg = users["officer"], users["cqm"], users["safeguarding"]
+        today = timezone.localdate()
+        # JQMMs are scheduled in the past in the demo by creating them directly (the service refuses past dates).
+        past = JqmmMeeting.objects.create(meeting_date=today - datetime.timedelta(days=14), location="Town Hall, Room 2",
+                                          chair=cqm, created_by=cqm)
+        upcoming = concern_services.schedule_jqmm(user=cqm, meeting_date=today + datetime.timedelta(days=10),
+                                                  location="Town Hall, Room 2", chair=cqm)
+
+        def concern(loc, days_ago, source, description, flags=(False, False, False), people=1, refs=(), by=officer,
+                    files=()):
+            return concern_services.log_concern(
+                user=by, provider_id=providers[loc].pk, files=files,
+                data={"source": source, "received_on": today - datetime.timedelta(days=days_ago),
+                      "raised_by": "Family member (daughter of a resident)" if source == "complaints"
+                      else "Care Management social worker",
+                      "description": description, "people_affected": people, "care_management_refs": list(refs),
+                      "safety_concern": flags[0], "position_of_trust": flags[1], "referral_uncertain": flags[2]},
+            )
+
+        # 1. Waiting for safeguarding advice (restricted).
+        concern("1-101000002", 1, "safeguarding",
+                "Resident found with unexplained bruising; night staff member named in the allegation.",
+                flags=(True, True, False), people=1, refs=["CM10442"], files=[_pdf("body-map.pdf")])
+        # 2. Waiting for routing.
+        concern("1-101000003", 3, "contracts",
+                "Monthly contract return late for the second time; staffing rota shows gaps at weekends.", people=0)
+        # 3. On the upcoming JQMM agenda, with an assessment.
+        c3 = concern("1-101000004", 6, "complaints",
+                     "Missed and late home care calls reported by three families over two weeks.", people=3,
+                     refs=["CM20011", "CM20012", "CM20013"])
+        concern_services.route_to_jqmm(user=officer, concern_id=c3.pk, meeting_id=upcoming.pk)
+        concern_services.record_risk_assessment(user=officer, concern_id=c3.pk, engagement=1, impact=2, level=None)
+        # 4. Restricted, advice recorded, sent straight to further action, same-day monitoring, assessed.
+        c4 = concern("1-101000001", 9, "safeguarding",
+                     "Medication administration errors on two units; one resident hospitalised.",
+                     flags=(True, False, True), people=4, refs=["CM30001", "CM30002"], by=cqm)
+        concern_services.record_safeguarding_advice(
+            user=sg, concern_id=c4.pk, adviser="Sam Safeguard, Safeguarding Adults Team",
+            advised_on=today - datetime.timedelta(days=8), advice="Raise a section 42 enquiry; visit today.")
+        concern_services.route_to_further_action(user=cqm, concern_id=c4.pk,
+                                                 reason="Risk of harm to residents cannot wait for the JQMM.")
+        concern_services.share_concern(user=sg, concern_id=c4.pk, colleague=officer)
+        concern_services.start_same_day_monitoring(
+            user=officer, concern_id=c4.pk, monitoring_date=today - datetime.timedelta(days=8),
+            carried_out_by="Olivia Officer and pharmacist", note="Medication audit on both units.")
+        # 5. JQMM outcome: no further action.
+        c5 = concern("1-101000007", 30, "internal", "Fire door wedged open during a routine visit.", people=0)
+        concern_services.route_to_jqmm(user=officer, concern_id=c5.pk, meeting_id=upcoming.pk)
+        Concern.objects.filter(pk=c5.pk).update(jqmm=past)  # demo: it was discussed at the last meeting
+        concern_services.record_jqmm_outcome(user=cqm, concern_id=c5.pk, further_action=False,
+                                             notes="Door closer fitted the same day; no further action.")
+        # 6. JQMM outcome: further action.
+        c6 = concern("1-101000008", 28, "contracts", "CQC rating dropped to Requires Improvement (safe domain).",
+                     people=0)
+        concern_services.route_to_jqmm(user=officer, concern_id=c6.pk, meeting_id=upcoming.pk)
+        Concern.objects.filter(pk=c6.pk).update(jqmm=past)
+        concern_services.record_jqmm_outcome(user=cqm, concern_id=c6.pk, further_action=True,
+                                             notes="Arrange a QA meeting with the registered manager.")
+        # Risk history over a year for two providers (assessment dates moved into the past for the demo).
+        history = [(330, 0, 1), (250, 1, 2), (160, 2, 2), (90, 3, 3), (30, 3, 4), (5, 2, 3)]
+        for days_ago, engagement, impact in history:
+            a = concern_services.record_risk_assessment(user=officer, concern_id=c6.pk, engagement=engagement,
+                                                        impact=impact, level=None)
+            RiskAssessment.objects.filter(pk=a.pk).update(assessed_at=timezone.now() - datetime.timedelta(days=days_ago))
+        for days_ago, engagement, impact in [(200, 1, 1), (120, 2, 1), (9, 3, 3)]:
+            a = concern_services.record_risk_assessment(
+                user=cqm, concern_id=c4.pk, engagement=engagement, impact=impact,
+                level="jimp" if days_ago == 9 else None,
+                override_reason="Hospital admission: multi-agency panel needed now" if days_ago == 9 else "")
+            RiskAssessment.objects.filter(pk=a.pk).update(assessed_at=timezone.now() - datetime.timedelta(days=days_ago))

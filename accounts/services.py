@@ -1,0 +1,32 @@
+"""Telling people things: in-app notifications plus email. Called from Celery tasks, never inline."""
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+
+from .models import Notification
+
+
+def notify(*, users, message: str, link: str = "", dedupe_key: str = "") -> int:
+    """Notify each user once per dedupe_key (a retried task does not notify twice). Returns how many were new."""
+    sent = 0
+    for user in users:
+        try:
+            with transaction.atomic():
+                Notification.objects.create(recipient=user, message=message, link=link, dedupe_key=dedupe_key)
+        except IntegrityError:
+            continue  # already told
+        if user.email:
+            send_mail(
+                subject=f"{settings.SERVICE_NAME}: {message}"[:150],
+                message=f"{message}\n\n{settings.SITE_URL}{link}\n",
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                recipient_list=[user.email],
+            )
+        sent += 1
+    return sent
+
+
+def users_with_role(role: str):
+    return get_user_model().objects.filter(groups__name=role, is_active=True).distinct()

@@ -1,0 +1,25 @@
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from concerns import permissions as concern_perms
+from concerns import selectors as concern_selectors
+
+
+def home(request):
+    """Each person lands on their own work (issue 3)."""
+    context = concern_selectors.home_for(request.user)
+    context["can_log"] = concern_perms.can_log_concern(request.user)
+    return render(request, "home.html", context)
+
+
+@require_POST
+def notification_read(request, pk):
+    note = get_object_or_404(request.user.notifications, pk=pk)
+    if note.read_at is None:
+        note.read_at = timezone.now()
+        note.save(update_fields=["read_at"])
+    if note.link and url_has_allowed_host_and_scheme(note.link, allowed_hosts={request.get_host()}):
+        return redirect(note.link)
+    return redirect("home")

@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from core.admin import ReadOnlyAdmin
+
+from .models import Event
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["at", "actor", "kind", "object_repr", "summary"]
+    list_filter = ["kind", "content_type"]
+    search_fields = ["object_repr", "summary", "actor__username"]
+    date_hierarchy = "at"

@@ -1,0 +1,73 @@
+"""Who may do what with concerns. Each check takes (user, concern) and returns a bool.
+
+Read by the services (which refuse with PermissionDenied), by the FSM transitions (permission=)
+and by templates (to show only the actions a person may take).
+"""
+
+from accounts import roles
+from accounts.roles import has_role
+
+CASEWORKERS = (roles.CONTRACT_OFFICER, roles.CQM)
+CLEARED_ROLES = (roles.SAFEGUARDING_LEAD, roles.CQM)
+
+
+def transition_perm(check):
+    """Adapts a (user, concern) check to django-fsm's permission(instance, user) signature."""
+
+    def permission(instance, user):
+        return check(user, instance)
+
+    permission.__name__ = check.__name__
+    return permission
+
+
+def can_see_concerns(user) -> bool:
+    return bool(roles.roles_of(user))
+
+
+def is_cleared(user, concern) -> bool:
+    """May see a concern's details: always for unrestricted ones; cleared people for restricted ones."""
+    if not can_see_concerns(user):
+        return False
+    if not concern.restricted:
+        return True
+    if has_role(user, *CLEARED_ROLES) or concern.logged_by_id == user.pk:
+        return True
+    return concern.shared_with.filter(pk=user.pk).exists()
+
+
+def can_log_concern(user, concern=None) -> bool:
+    return has_role(user, *CASEWORKERS)
+
+
+def can_add_evidence(user, concern) -> bool:
+    return has_role(user, *CASEWORKERS, roles.SAFEGUARDING_LEAD) and is_cleared(user, concern)
+
+
+def can_record_advice(user, concern) -> bool:
+    return has_role(user, *CASEWORKERS, roles.SAFEGUARDING_LEAD) and is_cleared(user, concern)
+
+
+def can_route(user, concern) -> bool:
+    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
+
+
+def can_start_monitoring(user, concern) -> bool:
+    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
+
+
+def can_assess_risk(user, concern) -> bool:
+    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
+
+
+def can_share(user, concern) -> bool:
+    return concern.restricted and has_role(user, *CLEARED_ROLES)
+
+
+def can_record_jqmm_outcome(user, concern) -> bool:
+    """The JQMM chair's decision: a CQM (DOMAIN.md: CQMs own cases)."""
+    return has_role(user, roles.CQM) and is_cleared(user, concern)
+
+
+def can_schedule_jqmm(user) -> bool:
+    return has_role(user, roles.CQM)

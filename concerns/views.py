@@ -1,0 +1,288 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from accounts.permissions import can_manage_risk_matrix
+from audit.services import events_for
+from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
+from providers.models import Provider
+
+from . import permissions as perms
+from . import selectors, services
+from .criteria import ENGAGEMENT, IMPACT
+from .forms import (
+    AdviceForm,
+    ConcernForm,
+    EvidenceForm,
+    JqmmForm,
+    JqmmOutcomeForm,
+    MonitoringForm,
+    RiskAssessmentForm,
+    RiskMatrixForm,
+    RouteForm,
+    ShareForm,
+)
+from .models import Concern, EvidenceFile, JqmmMeeting, RiskMatrix
+
+
+def _concern_for(request, pk) -> Concern:
+    """The concern, if this person is cleared to see it; otherwise 403, and the attempt is recorded."""
+    concern = get_object_or_404(Concern.objects.select_related("provider", "logged_by"), pk=pk)
+    if not perms.is_cleared(request.user, concern):
+        if perms.can_see_concerns(request.user):
+            services.log_restricted_access_denied(user=request.user, concern=concern)
+        raise PermissionDenied("This concern is safeguarding-restricted")
+    return concern
+
+
+def concern_list(request):
+    state = request.GET.get("state") or None
+    if state not in (None, *Concern.State.values):
+        state = None
+    return render(request, "concerns/concern_list.html", {
+        "concerns": selectors.concern_list(request.user, state=state)[:200],
+        "states": Concern.State.choices, "state": state,
+    })
+
+
+def concern_create(request, provider_id=None):
+    if not perms.can_log_concern(request.user):
+        raise PermissionDenied
+    provider = get_object_or_404(Provider, pk=provider_id) if provider_id else None
+    form = ConcernForm(request.POST or None, request.FILES or None, provider=provider)
+    if request.method == "POST" and form.is_valid():
+        try:
+            concern = services.log_concern(
+                user=request.user, provider_id=form.cleaned_data["provider"].pk, data=form.concern_data(),
+                files=form.cleaned_data["evidence"],
+            )
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Concern {concern.reference} logged"
+                             + (". It is safeguarding-restricted: record the safeguarding advice next."
+                                if concern.restricted else "."))
+            return redirect(concern)
+    return render(request, "concerns/concern_form.html", {"form": form, "provider": provider})
+
+
+def concern_detail(request, pk):
+    concern = _concern_for(request, pk)
+    user = request.user
+    return render(request, "concerns/concern_detail.html", {
+        "concern": concern,
+        "evidence": concern.evidence.all(),
+        "advice": concern.advice.select_related("recorded_by"),
+        "monitoring": concern.monitoring.select_related("recorded_by"),
+        "assessments": concern.risk_assessments.select_related("assessed_by", "matrix"),
+        "events": events_for(concern)[:50],
+        "shared_with": concern.shared_with.all(),
+        "can": {
+            "advice": perms.can_record_advice(user, concern) and concern.state != Concern.State.NO_FURTHER_ACTION,
+            "route": perms.can_route(user, concern) and concern.state == Concern.State.AWAITING_ROUTING,
+            "monitor": perms.can_start_monitoring(user, concern)
+            and concern.state != Concern.State.NO_FURTHER_ACTION,
+            "assess": perms.can_assess_risk(user, concern) and concern.state != Concern.State.NO_FURTHER_ACTION,
+            "evidence": perms.can_add_evidence(user, concern),
+            "share": perms.can_share(user, concern),
+        },
+    })
+
+
+def _concern_action(request, pk, *, check, form_class, template, run, form_kwargs=None, success=""):
+    """Shared shape of the small forms on a concern: check, validate, call the service, explain refusals."""
+    concern = _concern_for(request, pk)
+    if not check(request.user, concern):
+        raise PermissionDenied
+    form = form_class(request.POST or None, request.FILES or None, **(form_kwargs or {}))
+    if request.method == "GET" and "expected_state" in form.fields:
+        form.fields["expected_state"].initial = concern.state
+    if request.method == "POST" and form.is_valid():
+        try:
+            run(concern, form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except services.StaleConcern as exc:
+            messages.error(request, str(exc))
+            return redirect(concern)
+        except REFUSED_ERRORS:
+            messages.error(request, STALE_MESSAGE)
+            return redirect(concern)
+        else:
+            messages.success(request, success)
+            return redirect(concern)
+    return render(request, template, {"form": form, "concern": concern})
+
+
+def advice_create(request, pk):
+    return _concern_action(
+        request, pk, check=perms.can_record_advice, form_class=AdviceForm,
+        template="concerns/advice_form.html", success="Safeguarding advice recorded",
+        run=lambda c, d: services.record_safeguarding_advice(
+            user=request.user, concern_id=c.pk, adviser=d["adviser"], advised_on=d["advised_on"],
+            advice=d["advice"], expected_state=d["expected_state"]),
+    )
+
+
+def _route(user, concern, d):
+    if d["route"] == "jqmm":
+        return services.route_to_jqmm(user=user, concern_id=concern.pk, meeting_id=d["meeting"].pk,
+                                      expected_state=d["expected_state"])
+    return services.route_to_further_action(user=user, concern_id=concern.pk, reason=d["reason"],
+                                            expected_state=d["expected_state"])
+
+
+def route(request, pk):
+    return _concern_action(
+        request, pk, check=perms.can_route, form_class=RouteForm, template="concerns/route_form.html",
+        success="Concern routed", run=lambda c, d: _route(request.user, c, d),
+    )
+
+
+def monitoring_create(request, pk):
+    return _concern_action(
+        request, pk, check=perms.can_start_monitoring, form_class=MonitoringForm,
+        template="concerns/monitoring_form.html", success="Same-day monitoring started",
+        run=lambda c, d: services.start_same_day_monitoring(
+            user=request.user, concern_id=c.pk, monitoring_date=d["monitoring_date"],
+            carried_out_by=d["carried_out_by"], note=d["note"]),
+    )
+
+
+def evidence_add(request, pk):
+    return _concern_action(
+        request, pk, check=perms.can_add_evidence, form_class=EvidenceForm,
+        template="concerns/evidence_form.html", success="Evidence added",
+        run=lambda c, d: services.add_evidence(user=request.user, concern_id=c.pk, files=d["evidence"]),
+    )
+
+
+def share(request, pk):
+    concern = _concern_for(request, pk)
+    return _concern_action(
+        request, pk, check=perms.can_share, form_class=ShareForm, template="concerns/share_form.html",
+        form_kwargs={"concern": concern}, success="Concern shared",
+        run=lambda c, d: services.share_concern(user=request.user, concern_id=c.pk, colleague=d["colleague"]),
+    )
+
+
+def evidence_download(request, pk, evidence_id):
+    concern = _concern_for(request, pk)
+    evidence = get_object_or_404(EvidenceFile, pk=evidence_id, concern=concern)
+    try:
+        handle = evidence.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage") from exc
+    return FileResponse(handle, as_attachment=True, filename=evidence.original_name,
+                        content_type=evidence.content_type)
+
+
+def risk_assessment_create(request, pk):
+    concern = _concern_for(request, pk)
+    if not perms.can_assess_risk(request.user, concern):
+        raise PermissionDenied
+    matrix = RiskMatrix.current()
+    form = RiskAssessmentForm(request.POST or None, matrix=matrix)
+    recommended = None
+    if request.method == "POST" and form.is_valid():
+        recommended = form.recommended()
+        if request.POST.get("action") != "preview":
+            d = form.cleaned_data
+            try:
+                services.record_risk_assessment(
+                    user=request.user, concern_id=concern.pk, engagement=d["engagement"], impact=d["impact"],
+                    level=d["level"] or None, override_reason=d["override_reason"], notes=d["notes"])
+            except ValidationError as exc:
+                apply_service_errors(form, exc)
+            else:
+                messages.success(request, "Risk assessment recorded")
+                return redirect(concern)
+    elif request.method == "POST":
+        recommended = form.recommended()
+    return render(request, "concerns/risk_assessment_form.html", {
+        "form": form, "concern": concern, "matrix": matrix, "recommended": recommended,
+        "engagement_criteria": ENGAGEMENT, "impact_criteria": IMPACT,
+    })
+
+
+def jqmm_list(request):
+    return render(request, "concerns/jqmm_list.html", {
+        "meetings": JqmmMeeting.objects.order_by("-meeting_date")[:50],
+        "next_jqmm": selectors.next_jqmm(),
+        "can_schedule": perms.can_schedule_jqmm(request.user),
+    })
+
+
+def jqmm_create(request):
+    if not perms.can_schedule_jqmm(request.user):
+        raise PermissionDenied
+    form = JqmmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            meeting = services.schedule_jqmm(user=request.user, chair=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{meeting} scheduled")
+            return redirect(meeting)
+    return render(request, "concerns/jqmm_form.html", {"form": form})
+
+
+def jqmm_detail(request, pk):
+    meeting = get_object_or_404(JqmmMeeting, pk=pk)
+    agenda = list(selectors.jqmm_agenda(request.user, meeting))
+    for item in agenda:
+        item.can_record_outcome = (item.cleared and item.state == Concern.State.ON_JQMM_AGENDA
+                                   and perms.can_record_jqmm_outcome(request.user, item))
+    return render(request, "concerns/jqmm_detail.html", {"meeting": meeting, "agenda": agenda})
+
+
+def jqmm_outcome(request, pk, concern_id):
+    meeting = get_object_or_404(JqmmMeeting, pk=pk)
+    concern = _concern_for(request, concern_id)
+    if concern.jqmm_id != meeting.pk:
+        raise Http404
+    if not perms.can_record_jqmm_outcome(request.user, concern):
+        raise PermissionDenied
+    form = JqmmOutcomeForm(request.POST or None, initial={"expected_state": concern.state})
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.record_jqmm_outcome(user=request.user, concern_id=concern.pk,
+                                         further_action=d["outcome"] == "further_action", notes=d["notes"],
+                                         expected_state=d["expected_state"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except (services.StaleConcern, *REFUSED_ERRORS):
+            messages.error(request, STALE_MESSAGE)
+            return redirect(meeting)
+        else:
+            messages.success(request, f"Outcome recorded for {concern.reference}")
+            return redirect(meeting)
+    return render(request, "concerns/jqmm_outcome_form.html", {"form": form, "meeting": meeting, "concern": concern})
+
+
+def risk_matrix(request):
+    return render(request, "concerns/risk_matrix.html", {
+        "matrix": RiskMatrix.current(), "versions": RiskMatrix.objects.select_related("created_by")[:20],
+        "can_edit": can_manage_risk_matrix(request.user),
+    })
+
+
+def risk_matrix_new(request):
+    if not can_manage_risk_matrix(request.user):
+        raise PermissionDenied
+    current = RiskMatrix.current()
+    form = RiskMatrixForm(request.POST or None, current=current)
+    if request.method == "POST" and form.is_valid():
+        try:
+            matrix = services.create_matrix_version(user=request.user, cells=form.cells(),
+                                                    note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"{matrix} is now in use")
+            return redirect("concerns:risk_matrix")
+    rows = [(e, [form[f"cell_{e}_{i}"] for i in range(6)]) for e in range(5)]
+    return render(request, "concerns/risk_matrix_form.html", {"form": form, "rows": rows, "current": current})

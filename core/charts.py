@@ -1,0 +1,30 @@
+"""Risk over time as a server-rendered SVG (pygal), readable without JavaScript."""
+
+import pygal
+from django.utils import timezone
+from pygal.style import Style
+
+from concerns.models import RiskLevel
+
+LEVEL_LABELS = ["Normal", "QA", "PPM", "JIMP", "SOSG"]
+
+STYLE = Style(
+    background="#ffffff", plot_background="#ffffff", foreground="#0b0c0c", foreground_strong="#0b0c0c",
+    foreground_subtle="#505a5f", colors=("#1d70b8",), font_family="arial, 'Liberation Sans', sans-serif",
+    label_font_size=14, major_label_font_size=14, title_font_size=16, value_font_size=14,
+)
+
+
+def risk_over_time_svg(assessments, title: str) -> str:
+    """assessments oldest first. Returns inline SVG markup with a <title> for screen readers."""
+    chart = pygal.DateLine(
+        style=STYLE, width=720, height=300, show_legend=False, range=(0, 4), show_y_guides=True,
+        disable_xml_declaration=True, js=[], title=title, x_label_rotation=0, dots_size=5,
+        x_value_formatter=lambda d: d.strftime("%-d %b %Y"), margin=10, margin_right=50, truncate_label=-1,
+    )
+    chart.y_labels = [{"label": LEVEL_LABELS[i], "value": i} for i in range(5)]
+    chart.add("Risk level", [
+        {"value": (timezone.localtime(a.assessed_at).date(), RiskLevel.rank(a.level)),
+         "label": a.get_level_display()} for a in assessments
+    ])
+    return chart.render(is_unicode=True)

@@ -1,0 +1,111 @@
+"""Reads a CSV in the CQC care directory's column layout and validates every row before anything is saved."""
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from .forms import ProviderForm
+from .models import Provider
+
+# Our field -> the column headings accepted for it (the CQC directory's own heading first).
+COLUMNS = {
+    "cqc_location_id": ["CQC Location ID (for office use only)", "CQC Location ID", "Location ID"],
+    "name": ["Name", "Location name"],
+    "address": ["Address"],
+    "postcode": ["Postcode"],
+    "service_types": ["Service types"],
+    "registered_manager": ["Registered manager"],
+}
+OPTIONAL_COLUMNS = {"town": ["Town", "Town/City"]}
+MAX_ROWS = 20000
+
+
+@dataclass
+class RowResult:
+    line: int
+    location_id: str
+    name: str
+    action: str = ""  # "create" / "update"
+    errors: list[str] = field(default_factory=list)
+    data: dict = field(default_factory=dict)
+    instance: Provider | None = None
+
+
+@dataclass
+class ImportReport:
+    file_errors: list[str] = field(default_factory=list)
+    rows: list[RowResult] = field(default_factory=list)
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.file_errors and all(not r.errors for r in self.rows)
+
+    @property
+    def error_rows(self):
+        return [r for r in self.rows if r.errors]
+
+
+def _find_header(headers: list[str], names: list[str]) -> str | None:
+    normal = {h.strip().lower(): h for h in headers}
+    for n in names:
+        if n.lower() in normal:
+            return normal[n.lower()]
+    return None
+
+
+def _town_from_address(address: str) -> str:
+    parts = [p.strip() for p in address.split(",") if p.strip()]
+    return parts[-1] if len(parts) > 1 else ""
+
+
+def parse(raw: bytes) -> ImportReport:
+    report = ImportReport()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        report.file_errors.append("The file is not a UTF-8 CSV file. Save it as 'CSV UTF-8' and try again")
+        return report
+    reader = csv.DictReader(io.StringIO(text))
+    headers = reader.fieldnames or []
+    mapping = {}
+    for key, names in COLUMNS.items():
+        found = _find_header(headers, names)
+        if found is None:
+            report.file_errors.append(f"The file has no '{names[0]}' column")
+        mapping[key] = found
+    for key, names in OPTIONAL_COLUMNS.items():
+        mapping[key] = _find_header(headers, names)
+    if report.file_errors:
+        return report
+
+    existing = {p.cqc_location_id: p for p in Provider.objects.all()}
+    seen: dict[str, int] = {}
+    for index, row in enumerate(reader):
+        line = index + 2  # the heading is line 1
+        if index >= MAX_ROWS:
+            report.file_errors.append(f"The file has more than {MAX_ROWS} rows; split it and import each part")
+            break
+        data = {key: (row.get(col) or "").strip() for key, col in mapping.items() if col}
+        if not data.get("town"):
+            data["town"] = _town_from_address(data.get("address", ""))
+        result = RowResult(line=line, location_id=data["cqc_location_id"], name=data["name"])
+        if None in row:
+            result.errors.append("The row has more cells than the heading row")
+        loc = data["cqc_location_id"]
+        if loc in seen:
+            result.errors.append(f"Location ID {loc} is also on line {seen[loc]}")
+        elif loc:
+            seen[loc] = line
+        instance = existing.get(loc)
+        form = ProviderForm(data=data, instance=instance)
+        if not form.is_valid():
+            for field_name, errs in form.errors.items():
+                label = form.fields[field_name].label if field_name in form.fields else ""
+                result.errors.extend(f"{label}: {e}" if label else e for e in errs)
+        result.action = "update" if instance else "create"
+        result.data = data
+        result.instance = instance
+        report.rows.append(result)
+    if not report.rows and not report.file_errors:
+        report.file_errors.append("The file has no rows under the heading row")
+    return report

@@ -1,0 +1,54 @@
+"""Take screenshots of the main pages from a running server (make run) into docs/screenshots/.
+
+Usage: .venv/bin/python scripts/screenshots.py [base_url]
+"""
+
+import sys
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
+OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+PAGES = [
+    ("officer", "/", "home"),
+    ("officer", "/providers/", "providers"),
+    ("officer", "/providers/1/", "provider-oakwood"),
+    ("officer", "/providers/8/", "provider-willow-court"),
+    ("officer", "/concerns/new/provider/3/", "log-concern"),
+    ("cqm", "/concerns/4/", "concern-restricted"),
+    ("officer", "/concerns/3/risk-assessment/", "risk-assessment"),
+    ("officer", "/concerns/jqmm/", "jqmm-list"),
+    ("cqm", "/concerns/jqmm/2/", "jqmm-agenda"),
+    ("admin", "/concerns/risk-matrix/", "risk-matrix"),
+    ("admin", "/providers/import/", "provider-import"),
+    ("officer", "/concerns/1/", "restricted-refused"),
+]
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        contexts = {}
+        for user, path, name in PAGES:
+            if user not in contexts:
+                ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+                page = ctx.new_page()
+                page.goto(BASE + "/sign-in/")
+                page.get_by_label("Username").fill(user)
+                page.get_by_label("Password").fill("demo-password-2026")
+                page.get_by_role("button", name="Sign in").click()
+                contexts[user] = page
+            page = contexts[user]
+            page.goto(BASE + path)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            print(name, page.title())
+        browser.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+import datetime
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import User
+from concerns.models import Concern, JqmmMeeting, RiskMatrix, default_cells
+from providers.models import Provider
+
+PASSWORD = "correct-horse-battery"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    first_name = factory.Faker("first_name", locale="en_GB")
+    last_name = factory.Faker("last_name", locale="en_GB")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.gov.uk")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if extracted:
+            self.groups.set([Group.objects.get_or_create(name=name)[0] for name in extracted])
+        self.save()
+
+
+class ProviderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Provider
+
+    cqc_location_id = factory.Sequence(lambda n: f"1-{200000000 + n}")
+    name = factory.Sequence(lambda n: f"Test Care Home {n}")
+    address = "1 Test Street, Northfield"
+    town = "Northfield"
+    postcode = "NF1 1AA"
+    service_types = "Residential homes"
+    registered_manager = "A Manager"
+
+
+class JqmmFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = JqmmMeeting
+
+    meeting_date = factory.Sequence(lambda n: timezone.localdate() + datetime.timedelta(days=7 + n))
+    location = "Town Hall"
+    created_by = factory.SubFactory(UserFactory)
+
+
+class ConcernFactory(factory.django.DjangoModelFactory):
+    """ConcernFactory(state=...) builds a concern already in that state (the state is set at creation)."""
+
+    class Meta:
+        model = Concern
+
+    reference = factory.Sequence(lambda n: f"CON-T{n:05d}")
+    provider = factory.SubFactory(ProviderFactory)
+    source = Concern.Source.CONTRACTS
+    received_on = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=2))
+    raised_by = "Care Management"
+    description = "Staffing gaps at night"
+    people_affected = 2
+    care_management_refs = ["CM1001"]
+    safety_concern = False
+    position_of_trust = False
+    referral_uncertain = False
+    restricted = factory.LazyAttribute(lambda c: c.safety_concern or c.position_of_trust or c.referral_uncertain)
+    logged_by = factory.SubFactory(UserFactory)
+    state = factory.LazyAttribute(
+        lambda c: Concern.State.AWAITING_ADVICE if c.restricted else Concern.State.AWAITING_ROUTING
+    )
+
+    class Params:
+        safeguarding = factory.Trait(safety_concern=True)
+
+
+def ensure_reference_data():
+    """Groups and matrix v1 come from migrations; transactional tests flush them, so put them back."""
+    from accounts.roles import ALL_ROLES
+
+    for name in ALL_ROLES:
+        Group.objects.get_or_create(name=name)
+    if not RiskMatrix.objects.exists():
+        RiskMatrix.objects.create(version=1, cells=default_cells(), note="Default")
