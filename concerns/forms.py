@@ -16,16 +16,24 @@ YES_NO = [(True, "Yes"), (False, "No")]
 CM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-]{2,19}$")
 
 
+class GovDateField(DateInputField):
+    """Day / month / year boxes; an impossible date gets a plain message, not Python's."""
+
+    def compress(self, data_list):
+        try:
+            value = super().compress(data_list)
+        except forms.ValidationError as exc:
+            raise forms.ValidationError(f"{self.label} must be a real date") from exc
+        if value and value.year < 2000:
+            raise forms.ValidationError(f"{self.label} must be after 2000")
+        return value
+
+
 def date_field(label, help_text="For example, 27 3 2026", required=True):
-    field = DateInputField(label=label, help_text=help_text, required=required)
+    field = GovDateField(label=label, help_text=help_text, required=required)
     field.error_messages["required"] = f"Enter the {label.lower()}"
     field.error_messages["incomplete"] = f"Enter the {label.lower()} in full: day, month and year"
     return field
-
-
-def _clean_date(value, label):
-    """DateInputField returns a date or raises; an impossible date (31 2 2026) needs its own message."""
-    return value
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -155,7 +163,7 @@ class RouteForm(GovFormMixin, forms.Form):
         error_messages={"required": "Select where the concern should go"},
     )
     meeting = forms.ModelChoiceField(
-        label="JQMM", required=False, queryset=JqmmMeeting.objects.none(),
+        label="Which JQMM", required=False, queryset=JqmmMeeting.objects.none(),
         help_text="Only needed for the JQMM agenda",
         error_messages={"invalid_choice": "Choose a scheduled JQMM"},
     )

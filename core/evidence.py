@@ -28,6 +28,7 @@ GENERIC = {
     "application/zip": {".docx"},
     "text/plain": {".eml"},
 }
+ALL_ENDINGS = set().union(*ALLOWED.values())
 ALLOWED_DESCRIPTION = "PDF, Word, JPEG, PNG, GIF, TIFF, HEIC, WebP, Outlook .msg or .eml"
 
 
@@ -48,7 +49,7 @@ def validate_evidence(upload) -> str:
     ending = os.path.splitext(name)[1].lower()
     content_type = sniff(upload)
     allowed_endings = ALLOWED.get(content_type) or GENERIC.get(content_type)
-    if allowed_endings is None:
+    if allowed_endings is None or ending not in ALL_ENDINGS:
         raise ValidationError(f"{name} is not an allowed type of file: upload a {ALLOWED_DESCRIPTION}")
     if ending not in allowed_endings:
         raise ValidationError(
