@@ -9,5 +9,5 @@ def service(request):
         "council_name": settings.COUNCIL_NAME,
         "service_name": settings.SERVICE_NAME,
         "user_roles": sorted(roles.roles_of(user)) if user else [],
-        "is_administrator": bool(user) and roles.has_role(user, roles.ADMINISTRATOR),
+        "is_administrator": bool(user) and roles.has_role(user, roles.ADMINISTRATOR) and user.is_staff,
     }

@@ -13,17 +13,19 @@ def notify(*, users, message: str, link: str = "", dedupe_key: str = "") -> int:
     sent = 0
     for user in users:
         try:
+            # The row and the email stand or fall together: if the mail server fails, the row is rolled
+            # back and the retried task tries this person again.
             with transaction.atomic():
                 Notification.objects.create(recipient=user, message=message, link=link, dedupe_key=dedupe_key)
+                if user.email:
+                    send_mail(
+                        subject=f"{settings.SERVICE_NAME}: {message}"[:150],
+                        message=f"{message}\n\n{settings.SITE_URL}{link}\n",
+                        from_email=settings.DEFAULT_FROM_EMAIL,
+                        recipient_list=[user.email],
+                    )
         except IntegrityError:
             continue  # already told
-        if user.email:
-            send_mail(
-                subject=f"{settings.SERVICE_NAME}: {message}"[:150],
-                message=f"{message}\n\n{settings.SITE_URL}{link}\n",
-                from_email=settings.DEFAULT_FROM_EMAIL,
-                recipient_list=[user.email],
-            )
         sent += 1
     return sent
 

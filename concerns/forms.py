@@ -1,61 +1,17 @@
 import re
 
 from crispy_forms_gds.choices import Choice
-from crispy_forms_gds.fields import DateInputField
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from core.forms import GovFormMixin
+from core.forms import GovFormMixin, MultipleFileField, date_field, yes_no_field
 from providers.models import Provider
 
 from .criteria import ENGAGEMENT, IMPACT
 from .models import IMPACT_SCORES, Concern, JqmmMeeting, RiskLevel, cell_key
 
-YES_NO = [(True, "Yes"), (False, "No")]
 CM_REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9/\-]{2,19}$")
-
-
-class GovDateField(DateInputField):
-    """Day / month / year boxes; an impossible date gets a plain message, not Python's."""
-
-    def compress(self, data_list):
-        try:
-            value = super().compress(data_list)
-        except forms.ValidationError as exc:
-            raise forms.ValidationError(f"{self.label} must be a real date") from exc
-        if value and value.year < 2000:
-            raise forms.ValidationError(f"{self.label} must be after 2000")
-        return value
-
-
-def date_field(label, help_text="For example, 27 3 2026", required=True):
-    field = GovDateField(label=label, help_text=help_text, required=required)
-    field.error_messages["required"] = f"Enter the {label.lower()}"
-    field.error_messages["incomplete"] = f"Enter the {label.lower()} in full: day, month and year"
-    return field
-
-
-class MultipleFileInput(forms.ClearableFileInput):
-    allow_multiple_selected = True
-
-
-class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
-
-    def clean(self, data, initial=None):
-        single = super().clean
-        if isinstance(data, (list, tuple)):
-            return [single(d, initial) for d in data if d]
-        return [single(data, initial)] if data else []
-
-
-def yes_no_field(label, help_text=""):
-    return forms.TypedChoiceField(
-        label=label, help_text=help_text, choices=YES_NO, widget=forms.RadioSelect,
-        coerce=lambda v: v in (True, "True"),
-        error_messages={"required": f"Select yes or no: {label[0].lower()}{label[1:].rstrip('?')}"},
-    )
 
 
 class ConcernForm(GovFormMixin, forms.Form):

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by
 
 from providers.models import Provider
 
@@ -141,6 +142,8 @@ class Concern(ConcurrentTransitionMixin, models.Model):
 
     state = FSMField(max_length=30, choices=State.choices, default=State.AWAITING_ROUTING, protected=True)
     jqmm = models.ForeignKey(JqmmMeeting, null=True, blank=True, on_delete=models.PROTECT, related_name="agenda")
+    case = models.ForeignKey("escalation.EscalationCase", null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="concerns")
     further_action_reason = models.TextField(blank=True)
     outcome_notes = models.TextField(blank=True)
     routed_by = models.ForeignKey(
@@ -181,30 +184,35 @@ class Concern(ConcurrentTransitionMixin, models.Model):
 
     # --- transitions (state only; services do the rest) -------------------------------------
 
+    @fsm_log_by
     @transition(field=state, source=State.AWAITING_ADVICE, target=State.AWAITING_ROUTING,
                 permission=perms.transition_perm(perms.can_record_advice))
-    def advice_recorded(self):
+    def advice_recorded(self, *, by=None):
         """Safeguarding advice sought and recorded: the concern may now be routed (DOMAIN.md 1)."""
 
+    @fsm_log_by
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.ON_JQMM_AGENDA,
                 permission=perms.transition_perm(perms.can_route))
-    def queue_for_jqmm(self, *, meeting):
+    def queue_for_jqmm(self, *, meeting, by=None):
         self.jqmm = meeting
 
+    @fsm_log_by
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.FURTHER_ACTION,
                 permission=perms.transition_perm(perms.can_route))
-    def send_to_further_action(self, *, reason):
+    def send_to_further_action(self, *, reason, by=None):
         """The issue cannot wait for the next JQMM (seed 000, 'straight to Further Action')."""
         self.further_action_reason = reason
 
+    @fsm_log_by
     @transition(field=state, source=State.ON_JQMM_AGENDA, target=State.FURTHER_ACTION,
                 permission=perms.transition_perm(perms.can_record_jqmm_outcome))
-    def jqmm_further_action(self, *, notes):
+    def jqmm_further_action(self, *, notes, by=None):
         self.outcome_notes = notes
 
+    @fsm_log_by
     @transition(field=state, source=State.ON_JQMM_AGENDA, target=State.NO_FURTHER_ACTION,
                 permission=perms.transition_perm(perms.can_record_jqmm_outcome))
-    def jqmm_no_further_action(self, *, notes):
+    def jqmm_no_further_action(self, *, notes, by=None):
         self.outcome_notes = notes
 
 

@@ -13,7 +13,7 @@ from django_fsm import has_transition_perm
 
 from accounts import permissions as account_perms
 from audit.services import record
-from core.evidence import sha256_of, validate_evidence
+from core.evidence import save_checked_upload
 from providers.models import Provider
 
 from . import permissions as perms
@@ -52,21 +52,7 @@ def _check_expected_state(concern: Concern, expected_state: str | None):
 
 
 def _store_evidence(concern, files, user):
-    stored = []
-    for upload in files:
-        content_type = validate_evidence(upload)
-        evidence = EvidenceFile(
-            concern=concern,
-            original_name=upload.name[:255],
-            content_type=content_type,
-            size=upload.size,
-            sha256=sha256_of(upload),
-            uploaded_by=user,
-        )
-        evidence.file.save(upload.name, upload, save=False)
-        evidence.save()
-        stored.append(evidence)
-    return stored
+    return [save_checked_upload(EvidenceFile(concern=concern), upload, uploaded_by=user) for upload in files]
 
 
 def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
@@ -127,7 +113,7 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
         )
         if concern.state == Concern.State.AWAITING_ADVICE:
             _require(has_transition_perm(concern.advice_recorded, user))
-            concern.advice_recorded()
+            concern.advice_recorded(by=user)
             concern.save()
         record(actor=user, obj=concern, kind="safeguarding_advice_recorded",
                summary=f"Safeguarding advice from {adviser} recorded",
@@ -143,7 +129,7 @@ def route_to_jqmm(*, user, concern_id: int, meeting_id: int, expected_state: str
         meeting = JqmmMeeting.objects.get(pk=meeting_id)
         if meeting.meeting_date < timezone.localdate():
             raise ValidationError({"meeting": "That JQMM has already taken place; choose a future meeting"})
-        concern.queue_for_jqmm(meeting=meeting)
+        concern.queue_for_jqmm(meeting=meeting, by=user)
         concern.routed_by, concern.routed_at = user, timezone.now()
         concern.save()
         record(actor=user, obj=concern, kind="routed_to_jqmm", summary=f"Queued for the {meeting}",
@@ -158,7 +144,7 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
         concern = _locked(concern_id)
         _require(perms.can_route(user, concern))
         _check_expected_state(concern, expected_state)
-        concern.send_to_further_action(reason=reason)
+        concern.send_to_further_action(reason=reason, by=user)
         concern.routed_by, concern.routed_at = user, timezone.now()
         concern.save()
         record(actor=user, obj=concern, kind="routed_to_further_action",
@@ -177,9 +163,9 @@ def record_jqmm_outcome(*, user, concern_id: int, further_action: bool, notes: s
         if concern.jqmm and concern.jqmm.meeting_date > timezone.localdate():
             raise ValidationError({"outcome": f"The {concern.jqmm} has not happened yet"})
         if further_action:
-            concern.jqmm_further_action(notes=notes)
+            concern.jqmm_further_action(notes=notes, by=user)
         else:
-            concern.jqmm_no_further_action(notes=notes)
+            concern.jqmm_no_further_action(notes=notes, by=user)
         concern.outcome_recorded_by, concern.outcome_recorded_at = user, timezone.now()
         concern.save()
         record(actor=user, obj=concern, kind="jqmm_outcome_recorded",

@@ -2,10 +2,12 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
 from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
+from escalation import permissions as case_perms
 from providers.models import Provider
 
 from . import permissions as perms
@@ -86,6 +88,8 @@ def concern_detail(request, pk):
             "assess": perms.can_assess_risk(user, concern) and concern.state != Concern.State.NO_FURTHER_ACTION,
             "evidence": perms.can_add_evidence(user, concern),
             "share": perms.can_share(user, concern),
+            "open_case": case_perms.can_open_case(user) and concern.state == Concern.State.FURTHER_ACTION
+            and concern.case_id is None,
         },
     })
 
@@ -234,6 +238,7 @@ def jqmm_detail(request, pk):
     agenda = list(selectors.jqmm_agenda(request.user, meeting))
     for item in agenda:
         item.can_record_outcome = (item.cleared and item.state == Concern.State.ON_JQMM_AGENDA
+                                   and meeting.meeting_date <= timezone.localdate()
                                    and perms.can_record_jqmm_outcome(request.user, item))
     return render(request, "concerns/jqmm_detail.html", {"meeting": meeting, "agenda": agenda})
 

@@ -14,5 +14,6 @@ urlpatterns = [
     path("notifications/<int:pk>/read/", account_views.notification_read, name="notification_read"),
     path("providers/", include("providers.urls")),
     path("concerns/", include("concerns.urls")),
+    path("cases/", include("escalation.urls")),
     path("admin/", admin.site.urls),
 ]

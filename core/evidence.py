@@ -74,3 +74,16 @@ def sha256_of(upload) -> str:
         digest.update(chunk)
     upload.seek(0)
     return digest.hexdigest()
+
+
+def save_checked_upload(instance, upload, *, uploaded_by):
+    """Fill and save an evidence-like model (file, original_name, content_type, size, sha256, uploaded_by)
+    from an upload, after checking it by content."""
+    instance.content_type = validate_evidence(upload)
+    instance.original_name = upload.name[:255]
+    instance.size = upload.size
+    instance.sha256 = sha256_of(upload)
+    instance.uploaded_by = uploaded_by
+    instance.file.save(upload.name, upload, save=False)
+    instance.save()
+    return instance

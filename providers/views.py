@@ -10,6 +10,8 @@ from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from concerns.models import Concern
 from core.charts import risk_over_time_svg
+from escalation import permissions as case_perms
+from escalation.models import LADDER
 
 from . import importer, selectors, services
 from .forms import ProviderForm, ProviderImportForm, ProviderSearchForm
@@ -35,6 +37,9 @@ def provider_detail(request, pk):
         "provider": provider, "open_concerns": open_concerns, "closed_concerns": closed_concerns,
         "assessments": assessments,
         "can_log": concern_perms.can_log_concern(request.user),
+        "open_case": provider.cases.filter(level__in=LADDER).first(),
+        "past_cases": provider.cases.exclude(level__in=LADDER),
+        "can_open_case": case_perms.can_open_case(request.user),
         "can_manage": can_manage_register(request.user),
     })
 

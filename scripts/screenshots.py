@@ -25,7 +25,10 @@ PAGES = [
     ("cqm", "/concerns/jqmm/2/", "jqmm-agenda"),
     ("admin", "/concerns/risk-matrix/", "risk-matrix"),
     ("admin", "/providers/import/", "provider-import"),
-    ("officer", "/concerns/1/", "restricted-refused"),
+    ("officer2", "/concerns/1/", "restricted-refused"),
+    ("cqm", "/cases/", "cases"),
+    ("cqm", "/cases/1/", "case-ppm"),
+    ("cqm", "/cases/how-the-process-works/", "how-it-works"),
 ]
 
 

@@ -86,3 +86,31 @@ def ensure_reference_data():
         Group.objects.get_or_create(name=name)
     if not RiskMatrix.objects.exists():
         RiskMatrix.objects.create(version=1, cells=default_cells(), note="Default")
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    """CaseFactory(level=...) builds a case already at that level."""
+
+    class Meta:
+        model = "escalation.EscalationCase"
+
+    reference = factory.Sequence(lambda n: f"CASE-T{n:05d}")
+    provider = factory.SubFactory(ProviderFactory)
+    level = "qa"
+    owner = factory.SubFactory(UserFactory)
+    opened_by = factory.SelfAttribute("owner")
+
+
+def satisfy_conditions(case, verdict="satisfactory"):
+    """Give a case at any level what its guards ask for: a QA meeting, a plan at this level, a review."""
+    from escalation.models import ActionPlan, CaseMeeting, PerformanceReview
+
+    today = timezone.localdate()
+    CaseMeeting.objects.create(case=case, level="qa", meeting_date=today, attendees=[{"name": "A", "agency": "B"}],
+                               provider_attended=True, minutes="m", outcome="o", recorded_by=case.owner)
+    if case.level in ("ppm", "jimp", "sosg"):
+        plan = ActionPlan.objects.create(case=case, level=case.level, kind="cap", start_date=today,
+                                         review_date=today + datetime.timedelta(days=28), created_by=case.owner)
+        PerformanceReview.objects.create(plan=plan, review_date=today, verdict=verdict, notes="n",
+                                         recorded_by=case.owner)
+    return case

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "concerns",
     "escalation",
     "letters",
+    "core",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import roles
 from concerns import services as concern_services
 from concerns.models import Concern, JqmmMeeting, RiskAssessment
+from escalation import services as case_services
 from providers.models import Provider
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -74,7 +75,7 @@ class Command(BaseCommand):
         out = io.StringIO()
         out.write(f"\nDemo sign-ins (demo only), password for all: {DEMO_PASSWORD}\n")
         for username, first, last, role_names in DEMO_USERS:
-            out.write(f"  {username:<13} {first} {last:<10} {', '.join(role_names)}\n")
+            out.write(f"  {username:<13} {first + ' ' + last:<18} {', '.join(role_names)}\n")
         self.stdout.write(out.getvalue())
 
     def _seed(self, User):
@@ -125,17 +126,17 @@ class Command(BaseCommand):
         concern_services.route_to_jqmm(user=officer, concern_id=c3.pk, meeting_id=upcoming.pk)
         concern_services.record_risk_assessment(user=officer, concern_id=c3.pk, engagement=1, impact=2, level=None)
         # 4. Restricted, advice recorded, sent straight to further action, same-day monitoring, assessed.
-        c4 = concern("1-101000001", 9, "safeguarding",
+        c4 = concern("1-101000001", 210, "safeguarding",
                      "Medication administration errors on two units; one resident hospitalised.",
                      flags=(True, False, True), people=4, refs=["CM30001", "CM30002"], by=cqm)
         concern_services.record_safeguarding_advice(
             user=sg, concern_id=c4.pk, adviser="Sam Safeguard, Safeguarding Adults Team",
-            advised_on=today - datetime.timedelta(days=8), advice="Raise a section 42 enquiry; visit today.")
+            advised_on=today - datetime.timedelta(days=209), advice="Raise a section 42 enquiry; visit today.")
         concern_services.route_to_further_action(user=cqm, concern_id=c4.pk,
                                                  reason="Risk of harm to residents cannot wait for the JQMM.")
         concern_services.share_concern(user=sg, concern_id=c4.pk, colleague=officer)
         concern_services.start_same_day_monitoring(
-            user=officer, concern_id=c4.pk, monitoring_date=today - datetime.timedelta(days=8),
+            user=officer, concern_id=c4.pk, monitoring_date=today - datetime.timedelta(days=209),
             carried_out_by="Olivia Officer and pharmacist", note="Medication audit on both units.")
         # 5. JQMM outcome: no further action.
         c5 = concern("1-101000007", 30, "internal", "Fire door wedged open during a routine visit.", people=0)
@@ -144,7 +145,7 @@ class Command(BaseCommand):
         concern_services.record_jqmm_outcome(user=cqm, concern_id=c5.pk, further_action=False,
                                              notes="Door closer fitted the same day; no further action.")
         # 6. JQMM outcome: further action.
-        c6 = concern("1-101000008", 28, "contracts", "CQC rating dropped to Requires Improvement (safe domain).",
+        c6 = concern("1-101000008", 340, "contracts", "CQC rating dropped to Requires Improvement (safe domain).",
                      people=0)
         concern_services.route_to_jqmm(user=officer, concern_id=c6.pk, meeting_id=upcoming.pk)
         Concern.objects.filter(pk=c6.pk).update(jqmm=past)
@@ -162,3 +163,69 @@ class Command(BaseCommand):
                 level="jimp" if days_ago == 9 else None,
                 override_reason="Hospital admission: multi-agency panel needed now" if days_ago == 9 else "")
             RiskAssessment.objects.filter(pk=a.pk).update(assessed_at=timezone.now() - datetime.timedelta(days=days_ago))
+        self._seed_cases(users, providers, c4, c6, today)
+
+    def _seed_cases(self, users, providers, c4, c6, today):
+        """Escalation cases at every level of the ladder, each moved there through the services."""
+        cqm, officer = users["cqm"], users["officer"]
+        attendees = [{"name": "Chris Manager", "agency": "Council CQT"},
+                     {"name": "Registered manager", "agency": "Provider"},
+                     {"name": "Quality lead", "agency": "GM ICB"}]
+
+        def meeting(case, outcome):
+            case_services.record_meeting(user=officer, case_id=case.pk, meeting_date=today, attendees=attendees,
+                                         provider_attended=True, minutes="Concerns discussed with the provider.",
+                                         outcome=outcome)
+
+        def plan(case, kind="cap", actions=()):
+            p = case_services.create_plan(user=officer, case_id=case.pk, kind=kind, start_date=today,
+                                          review_date=today + datetime.timedelta(days=28))
+            for area, action, owner, days in actions:
+                case_services.add_action(user=officer, plan_id=p.pk, area_of_concern=area, action=action,
+                                         owner=owner, due_date=today + datetime.timedelta(days=days))
+            return p
+
+        def open_at(loc, level, rationale="", concern_ids=(), joint=False):
+            return case_services.open_case(user=cqm, provider_id=providers[loc].pk, level=level,
+                                           concern_ids=concern_ids, rationale=rationale, jointly_commissioned=joint)
+
+        # QA meeting stage (Harbour House).
+        qa = open_at("1-101000009", "qa", rationale="Complaints cluster: meet the provider and raise the concern.")
+        meeting(qa, "Provider to send a staffing plan within two weeks.")
+        # PPM with a DAP/CAP and a review that moved the timescales (Willow Court, from its JQMM concern).
+        ppm = open_at("1-101000008", "ppm", concern_ids=[c6.pk])
+        meeting(ppm, "Corrective action plan agreed.")
+        p = plan(ppm, "cap", [("Staffing", "Recruit two night nurses", "provider", 21),
+                              ("Training", "Safeguarding refresher for all staff", "provider", 14),
+                              ("Monitoring", "Unannounced visit", "council", 10)])
+        case_services.record_review(user=officer, plan_id=p.pk, review_date=today, verdict="review_timescales",
+                                    notes="Recruitment under way; allow two more weeks.",
+                                    new_review_date=today + datetime.timedelta(days=42))
+        # JIMP straight away, with a rationale for skipping steps (Oakwood Lodge, safeguarding).
+        jimp = open_at("1-101000001", "jimp", concern_ids=[c4.pk], joint=True,
+                       rationale="Serious safeguarding concerns: medication errors led to a hospital admission.")
+        meeting(jimp, "Multi-agency DAP agreed; pharmacist to audit weekly.")
+        plan(jimp, "dap", [("Medication", "Weekly pharmacist audit", "partner", 7),
+                           ("Leadership", "Appoint a deputy manager", "provider", 30)])
+        # SOSG, escalated up the ladder (Ashdown Care Village).
+        sosg = open_at("1-101000012", "ppm", rationale="Repeated CQC enforcement; viability in doubt.")
+        meeting(sosg, "Plan agreed.")
+        plan(sosg, "cap", [("Governance", "Independent governance review", "provider", 14)])
+        case_services.move_case(user=cqm, case_id=sosg.pk, transition_name="escalate_to_jimp",
+                                reason="No improvement at PPM review.")
+        plan(sosg, "cap", [("Governance", "Weekly multi-agency check-in", "council", 7)])
+        case_services.move_case(user=cqm, case_id=sosg.pk, transition_name="escalate_to_sosg",
+                                reason="Care is becoming unsafe; intensive oversight needed.")
+        plan(sosg, "cap", [("Staffing", "Agency staff cover guaranteed", "provider", 3)])
+        # Closed after the QA meeting resolved the issues (Sunnyside).
+        closed = open_at("1-101000007", "qa", rationale="Fire safety follow-up.")
+        meeting(closed, "Door closers fitted; fire risk assessment updated.")
+        case_services.move_case(user=cqm, case_id=closed.pk, transition_name="close",
+                                reason="Issues resolved at the QA meeting.")
+        # Provider failure after an unsatisfactory SOSG review (Beech Tree House).
+        failed = open_at("1-101000011", "sosg", rationale="Provider has announced it will close the service.")
+        p = plan(failed, "cap", [("Continuity", "Transfer plan for each resident", "council", 5)])
+        case_services.record_review(user=officer, plan_id=p.pk, review_date=today, verdict="escalate",
+                                    notes="Provider cannot continue to operate.")
+        case_services.move_case(user=cqm, case_id=failed.pk, transition_name="refer_provider_failure",
+                                reason="Provider unable to continue; Provider Failure Policy applies.")

@@ -1,0 +1,143 @@
+from crispy_forms_gds.choices import Choice
+from django import forms
+
+from concerns.models import Concern
+from core.forms import GovFormMixin, MultipleFileField, date_field, yes_no_field
+
+from .models import LADDER, ActionPlan, Level, PerformanceReview, PlanAction
+
+
+class OpenCaseForm(GovFormMixin, forms.Form):
+    level = forms.ChoiceField(label="Level to open the case at", widget=forms.RadioSelect,
+                              error_messages={"required": "Choose the level to open the case at"})
+    concerns = forms.ModelMultipleChoiceField(
+        label="Concerns this case is about", queryset=Concern.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple, help_text="Concerns marked for further action and not on a case",
+    )
+    rationale = forms.CharField(
+        label="Rationale", required=False, widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+        help_text="Needed if you open the case at a level other than the one recommended (for example serious "
+                  "safeguarding concerns, the provider closing the service, doubts about its viability), or "
+                  "without a concern marked for further action",
+    )
+    jointly_commissioned = yes_no_field("Is the service jointly commissioned with the ICB?")
+
+    def __init__(self, *args, provider=None, recommended=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["level"].choices = [
+            Choice(level.value, level.label, hint="Recommended by the latest risk assessment"
+                   if level.value == recommended else "") for level in LADDER
+        ]
+        if recommended in Level.values:
+            self.fields["level"].initial = recommended
+        self.fields["concerns"].queryset = Concern.objects.filter(
+            provider=provider, state=Concern.State.FURTHER_ACTION, case__isnull=True)
+
+
+class MoveForm(GovFormMixin, forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 4}), max_length=5000,
+                             error_messages={"required": "Enter the reason for this decision"})
+    skip_rationale = forms.CharField(
+        label="Rationale for skipping a step", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5000, help_text="Seed 000 allows skipping steps only with a clear rationale")
+    expected_level = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, skipping=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not skipping:
+            del self.fields["skip_rationale"]
+
+
+def attendee_lines(raw: str) -> list[dict]:
+    people = []
+    for line in raw.splitlines():
+        if not line.strip():
+            continue
+        name, _, agency = line.partition(",")
+        if not agency.strip():
+            raise forms.ValidationError(f"Put a comma between the name and the agency: ‘{line.strip()}’")
+        people.append({"name": name.strip(), "agency": agency.strip()})
+    return people
+
+
+class MeetingForm(GovFormMixin, forms.Form):
+    meeting_date = date_field("Meeting date")
+    attendees = forms.CharField(
+        label="Attendees", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
+        help_text="One per line: name, agency. For example: Chris Manager, Council CQT",
+        error_messages={"required": "Enter at least one attendee and their agency"})
+    provider_attended = yes_no_field("Did the provider attend?")
+    minutes = forms.CharField(label="Minutes", widget=forms.Textarea(attrs={"rows": 6}), max_length=50000,
+                              error_messages={"required": "Enter the minutes"})
+    outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                              error_messages={"required": "Enter the outcome"})
+    documents = MultipleFileField(label="Documents", required=False,
+                                  help_text="Optional. PDF, Word, images or emails, up to 20 MB each.")
+
+    def clean_attendees(self):
+        return attendee_lines(self.cleaned_data["attendees"])
+
+
+class PlanForm(GovFormMixin, forms.Form):
+    kind = forms.ChoiceField(label="Type of plan", widget=forms.RadioSelect, choices=ActionPlan.Kind.choices,
+                             error_messages={"required": "Choose the type of plan"})
+    start_date = date_field("Start date")
+    review_date = date_field("Review date")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("review_date") and data["review_date"] < data["start_date"]:
+            self.add_error("review_date", "The review date cannot be before the plan's start date")
+        return data
+
+
+class ActionForm(GovFormMixin, forms.Form):
+    area_of_concern = forms.CharField(label="Area of concern", max_length=200,
+                                      error_messages={"required": "Enter the area of concern"})
+    action = forms.CharField(label="Action", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
+                             error_messages={"required": "Enter the action"})
+    owner = forms.ChoiceField(label="Owner", widget=forms.RadioSelect, choices=PlanAction.Owner.choices,
+                              error_messages={"required": "Choose who owns the action"})
+    due_date = date_field("Due date")
+
+
+class ActionUpdateForm(GovFormMixin, forms.Form):
+    status = forms.ChoiceField(label="Status", widget=forms.RadioSelect, choices=PlanAction.Status.choices)
+    evidence = forms.CharField(label="Evidence", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                               max_length=10000)
+    due_date = date_field("Due date")
+    reason = forms.CharField(label="Reason for changing the due date", required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ProgressNoteForm(GovFormMixin, forms.Form):
+    note = forms.CharField(label="Progress note", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
+                           error_messages={"required": "Enter the progress note"})
+
+
+class ReviewForm(GovFormMixin, forms.Form):
+    review_date = date_field("Review date")
+    verdict = forms.ChoiceField(label="Verdict", widget=forms.RadioSelect, choices=PerformanceReview.Verdict.choices,
+                                error_messages={"required": "Choose the verdict"})
+    notes = forms.CharField(label="Notes", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
+                            error_messages={"required": "Enter the review's notes and reasons"})
+    new_review_date = date_field("New review date", required=False,
+                                 help_text="Only for ‘review timescales’. For example, 27 3 2026")
+
+
+class LinkConcernForm(GovFormMixin, forms.Form):
+    concern = forms.ModelChoiceField(label="Concern", queryset=Concern.objects.none(),
+                                     error_messages={"required": "Choose a concern to link"})
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["concern"].queryset = Concern.objects.filter(
+            provider=case.provider, state=Concern.State.FURTHER_ACTION, case__isnull=True)
+
+
+class ReopenForm(GovFormMixin, forms.Form):
+    level = forms.ChoiceField(label="Level to reopen at", widget=forms.RadioSelect,
+                              choices=[(lv.value, lv.label) for lv in LADDER],
+                              error_messages={"required": "Choose the level"})
+    reason = forms.CharField(label="Why is the case being reopened?", widget=forms.Textarea(attrs={"rows": 4}),
+                             max_length=5000, error_messages={"required": "Enter why the case is being reopened"})

@@ -1,0 +1,79 @@
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from audit.services import events_for
+
+from . import permissions as perms
+from .models import LADDER, EscalationCase, Level, PlanAction
+from .services import TARGET, is_skip
+
+
+def open_cases():
+    return EscalationCase.objects.filter(level__in=LADDER).select_related("provider", "owner")
+
+
+def available_moves(case, user) -> list[dict]:
+    """The ladder moves this user may take now: source state, guards and role all satisfied."""
+    if not perms.can_move_case(case, user):
+        return []
+    moves = []
+    for transition in case.get_available_level_transitions():
+        moves.append({"name": transition.name, "label": transition.custom.get("label", transition.name),
+                      "kind": transition.custom.get("kind"), "target": TARGET[transition.name],
+                      "skip": is_skip(case, transition.name)})
+    order = [value for value, _ in Level.choices]
+    return sorted(moves, key=lambda m: (m["kind"] != "escalate", order.index(m["target"])))
+
+
+def blocked_moves(case, user) -> list[str]:
+    """Moves that exist from this level but whose guard is not met yet, with what is missing."""
+    from .services import _why_not
+
+    if not perms.can_move_case(case, user) or not case.is_open:
+        return []
+    available = {t.name for t in case.get_available_level_transitions()}
+    out = []
+    for transition in case.get_all_level_transitions():
+        if transition.source == case.level and transition.name not in available and \
+                not can_proceed(getattr(case, transition.name)):
+            out.append(f"{transition.custom.get('label')}: {_why_not(case, transition.name)}")
+    return sorted(set(out))
+
+
+def ladder(case) -> list[dict]:
+    return [{"level": lv, "step": i + 1, "current": case.level == lv} for i, lv in enumerate(LADDER)]
+
+
+def due_items(case) -> list[dict]:
+    today = timezone.localdate()
+    items = []
+    plan = case.current_plan()
+    if plan:
+        items.append({"what": f"Performance review of the {plan.get_kind_display()}", "due": plan.review_date,
+                      "overdue": plan.review_date < today})
+        for action in plan.actions.exclude(status=PlanAction.Status.COMPLETE):
+            items.append({"what": f"Action: {action.area_of_concern} ({action.get_owner_display()})",
+                          "due": action.due_date, "overdue": action.due_date < today})
+    return sorted(items, key=lambda i: i["due"])
+
+
+def case_page(case, user) -> dict:
+    return {
+        "case": case,
+        "ladder": ladder(case),
+        "moves": available_moves(case, user),
+        "blocked": blocked_moves(case, user),
+        "due": due_items(case),
+        "meetings": case.meetings.prefetch_related("documents").select_related("recorded_by"),
+        "plans": case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"),
+        "concerns": case.concerns.all(),
+        "events": events_for(case)[:100],
+        "level_names": dict(Level.choices),
+        "can": {
+            "meeting": perms.can_record_meeting(user, case),
+            "plan": perms.can_manage_plan(user, case) and case.level != Level.QA,
+            "review": perms.can_record_review(user, case),
+            "link": perms.can_link_concern(user, case),
+            "reopen": perms.can_reopen(user, case) and not hasattr(case, "reopened_as"),
+        },
+    }

@@ -1,0 +1,320 @@
+"""Every action on an escalation case. Each locks the case row, checks permission and input, runs the
+guarded transition, writes the audit event in the same transaction and queues side effects on commit."""
+
+import uuid
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed, can_proceed
+
+from audit.services import record
+from concerns.models import Concern, RiskAssessment
+from core.evidence import save_checked_upload
+from providers.models import Provider
+
+from . import permissions as perms
+from . import tasks
+from .models import (
+    LADDER,
+    STEP,
+    ActionPlan,
+    CaseMeeting,
+    EscalationCase,
+    Level,
+    MeetingDocument,
+    PerformanceReview,
+    PlanAction,
+    ProgressNote,
+)
+
+
+class StaleCase(Exception):
+    """The case moved on since the person opened the page."""
+
+
+def _require(allowed: bool, message: str = "You do not have permission to do that"):
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _locked(case_id: int) -> EscalationCase:
+    return EscalationCase.objects.select_for_update().select_related("provider").get(pk=case_id)
+
+
+def _check_expected(case, expected_level):
+    if expected_level and case.level != expected_level:
+        raise StaleCase(f"Case {case.reference} changed while you were looking at it: it is now at "
+                        f"'{case.get_level_display()}'. Check the page and try again.")
+
+
+def _open_case_for(provider_id):
+    return EscalationCase.objects.filter(provider_id=provider_id, level__in=LADDER).first()
+
+
+def recommended_level_for(provider: Provider) -> str | None:
+    """The level the provider's latest risk assessment chose (normal monitoring maps to no case)."""
+    latest = RiskAssessment.objects.filter(provider=provider).order_by("-assessed_at", "-id").first()
+    return latest.level if latest else None
+
+
+def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: str = "",
+              jointly_commissioned: bool = False, reopened_from=None) -> EscalationCase:
+    """Open a case at the recommended level, or another with a rationale; a provider has one open case."""
+    _require(perms.can_open_case(user), "Only a Contracts and Quality Manager opens escalation cases")
+    if level not in LADDER:
+        raise ValidationError({"level": "Choose the level to open the case at"})
+    rationale = rationale.strip()
+    with transaction.atomic():
+        provider = Provider.objects.select_for_update().get(pk=provider_id)
+        if _open_case_for(provider.pk):
+            raise ValidationError({"level": f"{provider} already has an open escalation case; link the concern to it"})
+        concerns = list(Concern.objects.select_for_update().filter(pk__in=concern_ids, provider=provider))
+        if len(concerns) != len(set(concern_ids)):
+            raise ValidationError({"concerns": "Choose concerns about this provider"})
+        if any(c.state != Concern.State.FURTHER_ACTION or c.case_id for c in concerns):
+            raise ValidationError({"concerns": "Only concerns marked for further action and not already on a case"})
+        recommended = recommended_level_for(provider)
+        if not concerns and not rationale:
+            raise ValidationError({"rationale": "Enter why a case is opened without a concern for further action"})
+        if recommended != level and not rationale:
+            raise ValidationError({"rationale": "Enter the rationale for opening at a level other than the one "
+                                                f"recommended ({dict(Level.choices).get(recommended, 'none')})"})
+        case = EscalationCase(
+            provider=provider, level=level, recommended_level=recommended or "", opening_rationale=rationale,
+            jointly_commissioned=jointly_commissioned, owner=user, opened_by=user,
+            reference=f"new-{uuid.uuid4().hex[:12]}", reopened_from=reopened_from,
+        )
+        try:
+            with transaction.atomic():
+                case.save()
+        except IntegrityError as exc:
+            raise ValidationError({"level": f"{provider} already has an open escalation case"}) from exc
+        case.reference = f"CASE-{case.pk:05d}"
+        case.save(update_fields=["reference"])
+        for concern in concerns:
+            Concern.objects.filter(pk=concern.pk).update(case=case)
+        event = record(actor=user, obj=case, kind="case_opened",
+               summary=f"Case opened at {case.get_level_display()}" + (f": {rationale}" if rationale else ""),
+               changes={"provider": provider, "level": level, "recommended_level": recommended,
+                        "rationale": rationale, "concerns": [c.reference for c in concerns],
+                        "jointly_commissioned": jointly_commissioned,
+                        "reopened_from": reopened_from.reference if reopened_from else None})
+        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+    return case
+
+
+def link_concern(*, user, case_id: int, concern_id: int) -> EscalationCase:
+    with transaction.atomic():
+        case = _locked(case_id)
+        _require(perms.can_link_concern(user, case), "Only a CQM links concerns to an open case")
+        concern = Concern.objects.select_for_update().get(pk=concern_id)
+        if concern.provider_id != case.provider_id:
+            raise ValidationError({"concern": "That concern is about a different provider"})
+        if concern.case_id:
+            raise ValidationError({"concern": f"{concern.reference} is already linked to a case"})
+        if concern.state != Concern.State.FURTHER_ACTION:
+            raise ValidationError({"concern": "Only concerns marked for further action can be linked"})
+        Concern.objects.filter(pk=concern.pk).update(case=case)
+        record(actor=user, obj=case, kind="concern_linked", summary=f"Concern {concern.reference} linked",
+               changes={"concern": concern.reference})
+    return case
+
+
+TRANSITIONS = {
+    "escalate_to_ppm": "escalated", "escalate_to_jimp": "escalated", "escalate_to_sosg": "escalated",
+    "step_down_to_ppm": "stepped_down", "step_down_to_jimp": "stepped_down", "close": "closed",
+    "refer_provider_failure": "provider_failure",
+}
+TARGET = {"escalate_to_ppm": Level.PPM, "escalate_to_jimp": Level.JIMP, "escalate_to_sosg": Level.SOSG,
+          "step_down_to_ppm": Level.PPM, "step_down_to_jimp": Level.JIMP, "close": Level.CLOSED,
+          "refer_provider_failure": Level.PROVIDER_FAILURE}
+
+
+def is_skip(case, transition_name: str) -> bool:
+    target = TARGET[transition_name]
+    return target in STEP and case.level in STEP and STEP[target] - STEP[case.level] > 1
+
+
+def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rationale: str = "",
+              expected_level: str | None = None) -> EscalationCase:
+    """Take one step on the ladder: escalate, step down, close or refer under the Provider Failure Policy."""
+    if transition_name not in TRANSITIONS:
+        raise ValidationError("Unknown action")
+    reason = reason.strip()
+    with transaction.atomic():
+        case = _locked(case_id)
+        method = getattr(case, transition_name)
+        _require(perms.can_move_case(case, user), "Only a Contracts and Quality Manager moves a case up or down")
+        _check_expected(case, expected_level)
+        if not can_proceed(method):
+            raise TransitionNotAllowed(_why_not(case, transition_name))
+        if not reason:
+            raise ValidationError({"reason": "Enter the reason for this decision"})
+        skipping = is_skip(case, transition_name)
+        if skipping and not skip_rationale.strip():
+            raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step (seed 000)"})
+        before = case.level
+        method(by=user, description=reason)
+        if case.level in (Level.CLOSED, Level.PROVIDER_FAILURE):
+            case.closed_at, case.closing_reason = timezone.now(), reason
+        case.save()
+        event = record(actor=user, obj=case, kind=f"case_{TRANSITIONS[transition_name]}",
+               summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}: {reason}",
+               changes={"level": [before, case.level], "reason": reason,
+                        "skip_rationale": skip_rationale.strip() if skipping else ""})
+        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+    return case
+
+
+def _why_not(case, transition_name) -> str:
+    if not case.is_open:
+        return f"Case {case.reference} is closed; reopen it to act on it"
+    if transition_name.startswith("escalate") and case.level in (Level.PPM, Level.JIMP, Level.SOSG):
+        return "Record the DAP/CAP at this level before escalating"
+    if transition_name == "escalate_to_ppm":
+        return "Record the QA meeting before escalating to PPM"
+    if transition_name == "refer_provider_failure":
+        return "A performance review must find the improvement not satisfactory first"
+    return "Record a performance review finding the improvement satisfactory first" \
+        if case.level != Level.QA else "Record the QA meeting first"
+
+
+def reopen_case(*, user, case_id: int, level: str, reason: str) -> EscalationCase:
+    """A closed case stays as it was; reopening opens a new case linked to it (docs/adr/0010)."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Enter why the case is being reopened"})
+    with transaction.atomic():
+        old = _locked(case_id)
+        _require(perms.can_reopen(user, old), "Only a CQM reopens a closed case")
+        if hasattr(old, "reopened_as"):
+            raise ValidationError({"reason": f"{old.reference} was already reopened as {old.reopened_as.reference}"})
+        new = open_case(user=user, provider_id=old.provider_id, level=level, rationale=f"Reopened: {reason}",
+                        jointly_commissioned=old.jointly_commissioned, reopened_from=old)
+        record(actor=user, obj=old, kind="case_reopened", summary=f"Reopened as {new.reference}: {reason}",
+               changes={"reopened_as": new.reference, "reason": reason})
+    return new
+
+
+def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], provider_attended: bool,
+                   minutes: str, outcome: str, files=()) -> CaseMeeting:
+    with transaction.atomic():
+        case = _locked(case_id)
+        _require(perms.can_record_meeting(user, case), "Only caseworkers record meetings on an open case")
+        if meeting_date > timezone.localdate():
+            raise ValidationError({"meeting_date": "Record a meeting once it has taken place"})
+        if meeting_date < timezone.localtime(case.opened_at).date():
+            raise ValidationError({"meeting_date": "The meeting cannot be before the case was opened"})
+        if not attendees:
+            raise ValidationError({"attendees": "Enter at least one attendee and their agency"})
+        meeting = CaseMeeting.objects.create(
+            case=case, level=case.level, meeting_date=meeting_date, attendees=attendees,
+            provider_attended=provider_attended, minutes=minutes, outcome=outcome, recorded_by=user)
+        names = [save_checked_upload(MeetingDocument(meeting=meeting), upload, uploaded_by=user).original_name
+                 for upload in files]
+        record(actor=user, obj=case, kind="meeting_recorded", summary=f"{meeting} recorded",
+               changes={"meeting_date": meeting_date, "level": case.level, "attendees": attendees,
+                        "provider_attended": provider_attended, "outcome": outcome, "documents": names})
+    return meeting
+
+
+def create_plan(*, user, case_id: int, kind: str, start_date, review_date) -> ActionPlan:
+    with transaction.atomic():
+        case = _locked(case_id)
+        _require(perms.can_manage_plan(user, case), "Only caseworkers record plans on an open case")
+        if case.level == Level.QA:
+            raise ValidationError({"kind": "A DAP/CAP is agreed from PPM upwards; escalate to PPM first"})
+        if review_date < start_date:
+            raise ValidationError({"review_date": "The review date cannot be before the plan's start date"})
+        plan = ActionPlan.objects.create(case=case, level=case.level, kind=kind, start_date=start_date,
+                                         review_date=review_date, created_by=user)
+        record(actor=user, obj=case, kind="plan_created", summary=f"{plan} agreed at {case.get_level_display()}",
+               changes={"kind": kind, "start_date": start_date, "review_date": review_date})
+    return plan
+
+
+def _locked_plan(plan_id):
+    plan = ActionPlan.objects.select_related("case").get(pk=plan_id)
+    case = _locked(plan.case_id)
+    return case, plan
+
+
+def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: str, due_date) -> PlanAction:
+    with transaction.atomic():
+        case, plan = _locked_plan(plan_id)
+        _require(perms.can_manage_plan(user, case))
+        if due_date < timezone.localdate():
+            raise ValidationError({"due_date": "The due date must be today or in the future"})
+        item = PlanAction.objects.create(plan=plan, area_of_concern=area_of_concern, action=action, owner=owner,
+                                         due_date=due_date)
+        record(actor=user, obj=case, kind="plan_action_added", summary=f"Action added: {area_of_concern}",
+               changes={"plan": plan.pk, "area_of_concern": area_of_concern, "action": action, "owner": owner,
+                        "due_date": due_date})
+    return item
+
+
+def update_action(*, user, action_id: int, status: str, evidence: str, due_date, reason: str = "") -> PlanAction:
+    with transaction.atomic():
+        item = PlanAction.objects.select_related("plan").get(pk=action_id)
+        case = _locked(item.plan.case_id)
+        _require(perms.can_manage_plan(user, case))
+        changes = {}
+        if due_date != item.due_date:
+            if not reason.strip():
+                raise ValidationError({"reason": "Enter why the due date is changing"})
+            if due_date < timezone.localdate():
+                raise ValidationError({"due_date": "The new due date must be today or in the future"})
+            changes["due_date"] = [item.due_date, due_date]
+        if status != item.status:
+            changes["status"] = [item.status, status]
+        if evidence != item.evidence:
+            changes["evidence"] = [item.evidence, evidence]
+        if not changes:
+            raise ValidationError({"status": "Nothing changed"})
+        item.status, item.evidence, item.due_date = status, evidence, due_date
+        item.save()
+        record(actor=user, obj=case, kind="plan_action_updated", summary=f"Action updated: {item.area_of_concern}",
+               changes=changes | ({"reason": reason} if reason else {}))
+    return item
+
+
+def add_progress_note(*, user, action_id: int, note: str) -> ProgressNote:
+    with transaction.atomic():
+        item = PlanAction.objects.select_related("plan").get(pk=action_id)
+        case = _locked(item.plan.case_id)
+        _require(perms.can_manage_plan(user, case))
+        entry = ProgressNote.objects.create(action=item, note=note, written_by=user)
+        record(actor=user, obj=case, kind="progress_note_added", summary=f"Progress on {item.area_of_concern}",
+               changes={"action": item.pk, "note": note})
+    return entry
+
+
+def record_review(*, user, plan_id: int, review_date, verdict: str, notes: str,
+                  new_review_date=None) -> PerformanceReview:
+    """DAP/CAP performance review. 'Review timescales' moves the plan's review date, with the notes as reason."""
+    with transaction.atomic():
+        case, plan = _locked_plan(plan_id)
+        _require(perms.can_record_review(user, case), "Only caseworkers record reviews on an open case")
+        if plan.level != case.level:
+            raise ValidationError({"verdict": "This plan belongs to an earlier level of the case"})
+        if review_date < plan.start_date:
+            raise ValidationError({"review_date": "The review cannot be before the plan's start date"})
+        if review_date > timezone.localdate():
+            raise ValidationError({"review_date": "Record a review once it has taken place"})
+        if verdict == PerformanceReview.Verdict.REVIEW_TIMESCALES:
+            if not new_review_date:
+                raise ValidationError({"new_review_date": "Enter the new review date"})
+            if new_review_date <= review_date:
+                raise ValidationError({"new_review_date": "The new review date must be after this review"})
+        else:
+            new_review_date = None
+        review = PerformanceReview.objects.create(plan=plan, review_date=review_date, verdict=verdict, notes=notes,
+                                                  new_review_date=new_review_date, recorded_by=user)
+        if new_review_date:
+            old = plan.review_date
+            plan.review_date = new_review_date
+            plan.save(update_fields=["review_date"])
+        record(actor=user, obj=case, kind="performance_review_recorded", summary=str(review),
+               changes={"plan": plan.pk, "review_date": review_date, "verdict": verdict, "notes": notes,
+                        **({"plan_review_date": [old, new_review_date]} if new_review_date else {})})
+    return review

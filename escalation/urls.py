@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "escalation"
+urlpatterns = [
+    path("", views.case_list, name="list"),
+    path("how-the-process-works/", views.how_it_works, name="how_it_works"),
+    path("new/provider/<int:provider_id>/", views.case_open, name="open"),
+    path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/move/<str:transition_name>/", views.case_move, name="move"),
+    path("<int:pk>/meetings/new/", views.meeting_create, name="meeting_create"),
+    path("<int:pk>/meetings/documents/<int:document_id>/", views.meeting_document, name="meeting_document"),
+    path("<int:pk>/plans/new/", views.plan_create, name="plan_create"),
+    path("<int:pk>/plans/<int:plan_id>/actions/new/", views.action_create, name="action_create"),
+    path("<int:pk>/plans/<int:plan_id>/reviews/new/", views.review_create, name="review_create"),
+    path("<int:pk>/actions/<int:action_id>/", views.action_update, name="action_update"),
+    path("<int:pk>/actions/<int:action_id>/notes/new/", views.progress_note_create, name="progress_note_create"),
+    path("<int:pk>/link-concern/", views.link_concern, name="link_concern"),
+    path("<int:pk>/reopen/", views.reopen, name="reopen"),
+]

@@ -1,0 +1,214 @@
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
+from providers.models import Provider
+
+from . import permissions as perms
+from . import selectors, services, workflow
+from .forms import (
+    ActionForm,
+    ActionUpdateForm,
+    LinkConcernForm,
+    MeetingForm,
+    MoveForm,
+    OpenCaseForm,
+    PlanForm,
+    ProgressNoteForm,
+    ReopenForm,
+    ReviewForm,
+)
+from .models import ActionPlan, EscalationCase, Level, MeetingDocument, PlanAction
+
+
+def _case(request, pk) -> EscalationCase:
+    if not perms.can_see_cases(request.user):
+        raise PermissionDenied
+    return get_object_or_404(EscalationCase.objects.select_related("provider", "owner"), pk=pk)
+
+
+def case_list(request):
+    if not perms.can_see_cases(request.user):
+        raise PermissionDenied
+    level = request.GET.get("level") or None
+    cases = EscalationCase.objects.select_related("provider", "owner")
+    cases = cases.filter(level=level) if level in Level.values else selectors.open_cases()
+    return render(request, "escalation/case_list.html", {"cases": cases[:300], "levels": Level.choices,
+                                                          "level": level})
+
+
+def case_open(request, provider_id):
+    if not perms.can_open_case(request.user):
+        raise PermissionDenied
+    provider = get_object_or_404(Provider, pk=provider_id)
+    existing = services._open_case_for(provider.pk)
+    if existing:
+        messages.error(request, f"{provider} already has an open case, {existing.reference}: link the concern to it.")
+        return redirect(existing)
+    recommended = services.recommended_level_for(provider)
+    initial = {"concerns": [request.GET["concern"]]} if request.GET.get("concern", "").isdigit() else {}
+    form = OpenCaseForm(request.POST or None, provider=provider, recommended=recommended, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            case = services.open_case(user=request.user, provider_id=provider.pk, level=d["level"],
+                                      concern_ids=[c.pk for c in d["concerns"]], rationale=d["rationale"],
+                                      jointly_commissioned=d["jointly_commissioned"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Case {case.reference} opened at {case.get_level_display()}")
+            return redirect(case)
+    return render(request, "escalation/case_open.html", {"form": form, "provider": provider,
+                                                         "recommended": dict(Level.choices).get(recommended)})
+
+
+def case_detail(request, pk):
+    case = _case(request, pk)
+    return render(request, "escalation/case_detail.html", selectors.case_page(case, request.user))
+
+
+def _run(request, case, form, template, action, success, context=None):
+    """Validate, call the service, and turn refusals into plain messages; shared by the case's forms."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            action(form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except services.StaleCase as exc:
+            messages.error(request, str(exc))
+            return redirect(case)
+        except REFUSED_ERRORS as exc:
+            messages.error(request, str(exc) or STALE_MESSAGE)
+            return redirect(case)
+        else:
+            messages.success(request, success)
+            return redirect(case)
+    return render(request, template, {"form": form, "case": case, **(context or {})})
+
+
+def case_move(request, pk, transition_name):
+    case = _case(request, pk)
+    if transition_name not in services.TRANSITIONS:
+        raise Http404
+    if not perms.can_move_case(case, request.user):
+        raise PermissionDenied("Only a Contracts and Quality Manager moves a case up or down")
+    skipping = case.is_open and services.is_skip(case, transition_name)
+    form = MoveForm(request.POST or None, skipping=skipping, initial={"expected_level": case.level})
+    label = next((t.custom["label"] for t in case.get_all_level_transitions() if t.name == transition_name), "")
+    return _run(request, case, form, "escalation/move_form.html",
+                lambda d: services.move_case(user=request.user, case_id=case.pk, transition_name=transition_name,
+                                             reason=d["reason"], skip_rationale=d.get("skip_rationale", ""),
+                                             expected_level=d["expected_level"]),
+                success=f"{label}: done", context={"label": label, "skipping": skipping})
+
+
+def meeting_create(request, pk):
+    case = _case(request, pk)
+    if not perms.can_record_meeting(request.user, case):
+        raise PermissionDenied
+    form = MeetingForm(request.POST or None, request.FILES or None)
+    return _run(request, case, form, "escalation/meeting_form.html",
+                lambda d: services.record_meeting(user=request.user, case_id=case.pk, meeting_date=d["meeting_date"],
+                                                  attendees=d["attendees"], provider_attended=d["provider_attended"],
+                                                  minutes=d["minutes"], outcome=d["outcome"], files=d["documents"]),
+                success="Meeting recorded")
+
+
+def meeting_document(request, pk, document_id):
+    case = _case(request, pk)
+    doc = get_object_or_404(MeetingDocument, pk=document_id, meeting__case=case)
+    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.original_name,
+                        content_type=doc.content_type)
+
+
+def plan_create(request, pk):
+    case = _case(request, pk)
+    if not perms.can_manage_plan(request.user, case):
+        raise PermissionDenied
+    form = PlanForm(request.POST or None)
+    return _run(request, case, form, "escalation/plan_form.html",
+                lambda d: services.create_plan(user=request.user, case_id=case.pk, kind=d["kind"],
+                                               start_date=d["start_date"], review_date=d["review_date"]),
+                success="Plan recorded")
+
+
+def action_create(request, pk, plan_id):
+    case = _case(request, pk)
+    plan = get_object_or_404(ActionPlan, pk=plan_id, case=case)
+    if not perms.can_manage_plan(request.user, case):
+        raise PermissionDenied
+    form = ActionForm(request.POST or None)
+    return _run(request, case, form, "escalation/action_form.html",
+                lambda d: services.add_action(user=request.user, plan_id=plan.pk, **d),
+                success="Action added", context={"plan": plan})
+
+
+def action_update(request, pk, action_id):
+    case = _case(request, pk)
+    item = get_object_or_404(PlanAction, pk=action_id, plan__case=case)
+    if not perms.can_manage_plan(request.user, case):
+        raise PermissionDenied
+    form = ActionUpdateForm(request.POST or None, initial={"status": item.status, "evidence": item.evidence,
+                                                           "due_date": item.due_date})
+    return _run(request, case, form, "escalation/action_update_form.html",
+                lambda d: services.update_action(user=request.user, action_id=item.pk, **d),
+                success="Action updated", context={"item": item})
+
+
+def progress_note_create(request, pk, action_id):
+    case = _case(request, pk)
+    item = get_object_or_404(PlanAction, pk=action_id, plan__case=case)
+    if not perms.can_manage_plan(request.user, case):
+        raise PermissionDenied
+    form = ProgressNoteForm(request.POST or None)
+    return _run(request, case, form, "escalation/progress_note_form.html",
+                lambda d: services.add_progress_note(user=request.user, action_id=item.pk, note=d["note"]),
+                success="Progress note added", context={"item": item})
+
+
+def review_create(request, pk, plan_id):
+    case = _case(request, pk)
+    plan = get_object_or_404(ActionPlan, pk=plan_id, case=case)
+    if not perms.can_record_review(request.user, case):
+        raise PermissionDenied
+    form = ReviewForm(request.POST or None)
+    return _run(request, case, form, "escalation/review_form.html",
+                lambda d: services.record_review(user=request.user, plan_id=plan.pk, **d),
+                success="Performance review recorded", context={"plan": plan})
+
+
+def link_concern(request, pk):
+    case = _case(request, pk)
+    if not perms.can_link_concern(request.user, case):
+        raise PermissionDenied
+    form = LinkConcernForm(request.POST or None, case=case)
+    return _run(request, case, form, "escalation/link_form.html",
+                lambda d: services.link_concern(user=request.user, case_id=case.pk, concern_id=d["concern"].pk),
+                success="Concern linked")
+
+
+def reopen(request, pk):
+    case = _case(request, pk)
+    if not perms.can_reopen(request.user, case):
+        raise PermissionDenied
+    form = ReopenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            new = services.reopen_case(user=request.user, case_id=case.pk, level=form.cleaned_data["level"],
+                                       reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Case reopened as {new.reference}")
+            return redirect(new)
+    return render(request, "escalation/reopen_form.html", {"form": form, "case": case})
+
+
+def how_it_works(request):
+    return render(request, "escalation/how_it_works.html", {
+        "svg": workflow.svg(), "transitions": workflow.transition_rows()})
+
+
