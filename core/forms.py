@@ -8,12 +8,16 @@ YES_NO = [(True, "Yes"), (False, "No")]
 class GovFormMixin:
     """Renders with the GOV.UK Design System look; the template adds the error summary and buttons."""
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.helper = FormHelper(self)
-        self.helper.form_tag = False
-        self.helper.form_show_errors = True
-        self.helper.disable_csrf = True
+    @property
+    def helper(self):
+        """Built on first use, so forms may add or remove fields in their own __init__."""
+        if "_helper" not in self.__dict__:
+            helper = FormHelper(self)
+            helper.form_tag = False
+            helper.form_show_errors = True
+            helper.disable_csrf = True
+            self.__dict__["_helper"] = helper
+        return self.__dict__["_helper"]
 
 
 class GovDateField(DateInputField):

@@ -60,7 +60,7 @@ def sign_in(page, username, password):
 
 
 def fill_date(page, legend: str, value):
-    group = page.get_by_role("group", name=legend)
+    group = page.get_by_role("group", name=legend, exact=True)
     group.get_by_label("Day").fill(str(value.day))
     group.get_by_label("Month").fill(str(value.month))
     group.get_by_label("Year").fill(str(value.year))
