@@ -141,3 +141,111 @@ class ReopenForm(GovFormMixin, forms.Form):
                               error_messages={"required": "Choose the level"})
     reason = forms.CharField(label="Why is the case being reopened?", widget=forms.Textarea(attrs={"rows": 4}),
                              max_length=5000, error_messages={"required": "Enter why the case is being reopened"})
+
+
+class SprgDecisionForm(GovFormMixin, forms.Form):
+    decision = forms.ChoiceField(label="SPRG decision", widget=forms.RadioSelect,
+                                 error_messages={"required": "Choose the SPRG's decision"})
+    meeting_date = date_field("SPRG meeting date")
+    members_present = forms.CharField(label="Members present", required=False, max_length=2000,
+                                      widget=forms.Textarea(attrs={"rows": 2}),
+                                      help_text="Needed for the first decision recorded for a meeting date")
+    notes = forms.CharField(label="Reasons and notes", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
+                            error_messages={"required": "Enter the SPRG's reasons"})
+    new_deadline = date_field("New Route 1 deadline", required=False,
+                              help_text="Only when extending the deadline. For example, 27 3 2026")
+    oversight_until = date_field("Greater initial oversight until", required=False,
+                                 help_text="Only when the plan was fully complied with. For example, 27 3 2026")
+    open_areas_reason = forms.CharField(
+        label="Why lift while improvement-plan actions are still open", required=False, max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}), help_text="Only for sufficient progress with open actions")
+    expected_route = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["decision"].choices = choices
+
+
+class ReportForm(GovFormMixin, forms.Form):
+    body = forms.CharField(label="Report", widget=forms.Textarea(attrs={"rows": 10}), max_length=50000,
+                           help_text="The improvement plan as it stands is attached to the report automatically",
+                           error_messages={"required": "Enter the report"})
+    conditional = yes_no_field("Is the lifting conditional?")
+    conditions = forms.CharField(
+        label="Conditions and review dates", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: condition; review date as DD/MM/YYYY. For example: Weekly staffing return; 31/01/2027")
+    oversight_until = date_field("Greater initial oversight until", required=False)
+    expected_route = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, lifting=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not lifting:
+            for name in ("conditional", "conditions", "oversight_until"):
+                del self.fields[name]
+
+    def clean_conditions(self):
+        import datetime
+
+        out = []
+        for line in self.cleaned_data["conditions"].splitlines():
+            if not line.strip():
+                continue
+            condition, _, when = line.rpartition(";")
+            try:
+                review = datetime.datetime.strptime(when.strip(), "%d/%m/%Y").date()
+            except ValueError as exc:
+                raise forms.ValidationError(f"Give each condition a review date as DD/MM/YYYY: ‘{line.strip()}’") \
+                    from exc
+            if not condition.strip():
+                raise forms.ValidationError(f"Enter the condition before the date: ‘{line.strip()}’")
+            out.append({"condition": condition.strip(), "review_date": review})
+        return out
+
+
+class DmtDecisionForm(GovFormMixin, forms.Form):
+    endorsed = forms.TypedChoiceField(
+        label="DMT's decision", widget=forms.RadioSelect, coerce=lambda v: v == "True",
+        choices=[(True, "Endorsed"), (False, "Not endorsed")], error_messages={"required": "Choose DMT's decision"})
+    rationale = forms.CharField(label="Rationale", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                                max_length=10000, help_text="Required if not endorsed")
+    return_to = forms.ChoiceField(
+        label="If not endorsed, where does the case go?", widget=forms.RadioSelect, required=False,
+        choices=[("restart", "Back to the start of Route 1 (new 4-week deadline)"),
+                 ("extend", "Extend Route 1 monitoring to a new date")])
+    new_deadline = date_field("Extended Route 1 deadline", required=False)
+    report_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_route = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, suspension=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not suspension:
+            del self.fields["return_to"]
+            del self.fields["new_deadline"]
+
+
+class SignOffForm(GovFormMixin, forms.Form):
+    capacity = forms.ChoiceField(label="Signing as", widget=forms.RadioSelect,
+                                 error_messages={"required": "Choose the capacity you sign in"})
+    confirm = forms.BooleanField(label="I have read this version of the report and sign it off",
+                                 error_messages={"required": "Confirm you have read the report and sign it off"})
+    report_version = forms.IntegerField(widget=forms.HiddenInput)
+    expected_route = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, capacities=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["capacity"].choices = capacities
+
+
+class NotificationDoneForm(GovFormMixin, forms.Form):
+    note = forms.CharField(label="Note", required=False, max_length=300,
+                           help_text="For example, how and to whom the notification was sent")
+    copy = forms.FileField(label="Copy of the notification", required=False,
+                           help_text="Optional. PDF, Word, images or emails, up to 20 MB.")
+
+
+class VisitForm(GovFormMixin, forms.Form):
+    visit_date = date_field("Visit date")
+    visited_by = forms.CharField(label="Visited by", max_length=200,
+                                 error_messages={"required": "Enter who visited"})
+    findings = forms.CharField(label="Findings", widget=forms.Textarea(attrs={"rows": 5}), max_length=20000,
+                               error_messages={"required": "Enter the findings"})

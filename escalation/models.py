@@ -54,6 +54,56 @@ def review_not_satisfactory(case) -> bool:
     return review is not None and review.verdict == PerformanceReview.Verdict.ESCALATE
 
 
+class Route(models.TextChoices):
+    """Suspension of placements (seed 002): amber, red and green routes, alongside the ladder level."""
+
+    NONE = "none", "No suspension route"
+    AT_RISK = "at_risk", "Route 1 (amber): at risk of suspension"
+    SUSPENSION_PROPOSED = "suspension_proposed", "Route 2 (red): suspension report awaiting DMT"
+    SUSPENSION_ENDORSED = "suspension_endorsed", "Route 2 (red): endorsed by DMT, awaiting sign-off"
+    SUSPENDED = "suspended", "Placements suspended"
+    LIFTING_PROPOSED = "lifting_proposed", "Green: lifting report awaiting DMT"
+    LIFTING_ENDORSED = "lifting_endorsed", "Green: lifting endorsed by DMT, awaiting sign-off"
+    OVERSIGHT = "oversight", "Routine monitoring with greater initial oversight"
+    PROVIDER_FAILURE = "provider_failure", "Provider Failure Policy"
+
+
+ROUTE_IDLE = [Route.NONE, Route.OVERSIGHT]
+
+
+def case_is_open(case) -> bool:
+    """Suspension routes run on an open escalation case."""
+    return case.is_open
+
+
+def case_not_ended(case) -> bool:
+    """A case ended under the Provider Failure Policy (suspension route) moves no further."""
+    return case.route != Route.PROVIDER_FAILURE
+
+
+def route_idle(case) -> bool:
+    """The ladder can close or fail only while no suspension route is running."""
+    return case.route in ROUTE_IDLE
+
+
+def has_suspension_report(case) -> bool:
+    """The CQM's internal report must exist before DMT considers it."""
+    return case.reports.filter(kind=DecisionReport.Kind.SUSPENSION, superseded=False).exists()
+
+
+def has_lifting_report(case) -> bool:
+    """The CQM's lifting report must exist before DMT considers it."""
+    return case.reports.filter(kind=DecisionReport.Kind.LIFTING, superseded=False).exists()
+
+
+def sign_offs_complete(case) -> bool:
+    """The DASS has signed the endorsed report, and an ICB colleague too where jointly commissioned."""
+    report = case.current_report()
+    if report is None:
+        return False
+    return report.required_capacities() <= report.signed_capacities()
+
+
 class EscalationCase(ConcurrentTransitionMixin, models.Model):
     """One provider's escalation from a QA meeting up to SOSG and back to normal monitoring."""
 
@@ -68,6 +118,9 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     closing_reason = models.TextField(blank=True)
+    route = FSMField(max_length=24, choices=Route.choices, default=Route.NONE, protected=True)
+    route_deadline = models.DateField(null=True, blank=True, help_text="Route 1 compliance decision due")
+    oversight_until = models.DateField(null=True, blank=True, help_text="Greater initial oversight ends")
     reopened_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="reopened_as")
 
@@ -88,7 +141,8 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.level in OPEN_LEVELS
+        """On the ladder and not ended by the Provider Failure Policy through the suspension route."""
+        return self.level in OPEN_LEVELS and self.route != Route.PROVIDER_FAILURE
 
     @property
     def step(self) -> int | None:
@@ -101,8 +155,22 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
             Level.SOSG: "govuk-tag--purple", Level.CLOSED: "govuk-tag--grey", Level.PROVIDER_FAILURE: "govuk-tag--red",
         }[self.level]
 
+    @property
+    def route_tag(self) -> str:
+        return {
+            Route.NONE: "govuk-tag--grey", Route.AT_RISK: "govuk-tag--orange",
+            Route.SUSPENSION_PROPOSED: "govuk-tag--red", Route.SUSPENSION_ENDORSED: "govuk-tag--red",
+            Route.SUSPENDED: "govuk-tag--red", Route.LIFTING_PROPOSED: "govuk-tag--green",
+            Route.LIFTING_ENDORSED: "govuk-tag--green", Route.OVERSIGHT: "govuk-tag--blue",
+            Route.PROVIDER_FAILURE: "govuk-tag--purple",
+        }[self.route]
+
     def current_plan(self):
-        return self.plans.filter(level=self.level).order_by("-created_at").first()
+        """The DAP/CAP at the current ladder level (improvement plans of the routes do not count)."""
+        return self.plans.filter(level=self.level, kind__in=["dap", "cap"]).order_by("-created_at").first()
+
+    def improvement_plan(self):
+        return self.plans.filter(kind=ActionPlan.Kind.IMPROVEMENT).order_by("-created_at").first()
 
     def latest_review(self):
         return PerformanceReview.objects.filter(plan__case=self, plan__level=self.level).order_by(
@@ -113,21 +181,22 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=Level.QA, target=Level.PPM, permission=perms.can_move_case,
-                conditions=[qa_meeting_held], custom={"label": "Escalate to PPM", "kind": "escalate"})
+                conditions=[case_not_ended, qa_meeting_held], custom={"label": "Escalate to PPM", "kind": "escalate"})
     def escalate_to_ppm(self, *, by=None, description=None):
         """QA meeting: issues not resolved (seed 000, step 1 -> 2)."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=[Level.QA, Level.PPM], target=Level.JIMP, permission=perms.can_move_case,
-                conditions=[has_plan_if_needed], custom={"label": "Escalate to JIMP", "kind": "escalate"})
+                conditions=[case_not_ended, has_plan_if_needed],
+                custom={"label": "Escalate to JIMP", "kind": "escalate"})
     def escalate_to_jimp(self, *, by=None, description=None):
         """PPM review not satisfactory, or straight from QA with a rationale (seed 000, step 3)."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=[Level.QA, Level.PPM, Level.JIMP], target=Level.SOSG,
-                permission=perms.can_move_case, conditions=[has_plan_if_needed],
+                permission=perms.can_move_case, conditions=[case_not_ended, has_plan_if_needed],
                 custom={"label": "Escalate to SOSG", "kind": "escalate"})
     def escalate_to_sosg(self, *, by=None, description=None):
         """JIMP review not satisfactory, or a skip with a rationale (seed 000, step 4)."""
@@ -135,31 +204,287 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=[Level.JIMP, Level.SOSG], target=Level.PPM, permission=perms.can_move_case,
-                conditions=[review_satisfactory], custom={"label": "Step down to PPM", "kind": "step_down"})
+                conditions=[case_not_ended, review_satisfactory],
+                custom={"label": "Step down to PPM", "kind": "step_down"})
     def step_down_to_ppm(self, *, by=None, description=None):
         """Improvement satisfactory: less intensive oversight."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=Level.SOSG, target=Level.JIMP, permission=perms.can_move_case,
-                conditions=[review_satisfactory], custom={"label": "Step down to JIMP", "kind": "step_down"})
+                conditions=[case_not_ended, review_satisfactory],
+                custom={"label": "Step down to JIMP", "kind": "step_down"})
     def step_down_to_jimp(self, *, by=None, description=None):
         """SOSG review satisfactory: back to the multi-agency panel."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=LADDER, target=Level.CLOSED, permission=perms.can_move_case,
-                conditions=[review_satisfactory], custom={"label": "Close the case", "kind": "close"})
+                conditions=[case_not_ended, review_satisfactory, route_idle],
+                custom={"label": "Close the case", "kind": "close"})
     def close(self, *, by=None, description=None):
         """Issues resolved / improvement satisfactory: back to normal contract monitoring."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=Level.SOSG, target=Level.PROVIDER_FAILURE, permission=perms.can_move_case,
-                conditions=[review_not_satisfactory],
+                conditions=[case_not_ended, review_not_satisfactory, route_idle],
                 custom={"label": "Refer under the Provider Failure Policy", "kind": "failure"})
     def refer_provider_failure(self, *, by=None, description=None):
         """SOSG review not satisfactory and the provider cannot continue (seed 002: Provider Failure Policy)."""
+
+    # --- suspension routes (seed 002) --------------------------------------------------------------------
+
+    def current_report(self):
+        """The report awaiting or holding decisions in the current route state."""
+        kind = DecisionReport.Kind.LIFTING if self.route in (Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED) \
+            else DecisionReport.Kind.SUSPENSION
+        return self.reports.filter(kind=kind, superseded=False).order_by("-version").first()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=ROUTE_IDLE, target=Route.AT_RISK, permission=perms.can_record_sprg_decision,
+                conditions=[case_is_open], custom={"label": "SPRG agrees 'at risk' status (Route 1)"})
+    def agree_at_risk(self, *, by=None, description=None):
+        """Route 1 step 1: the SPRG agrees 'at risk' status."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.AT_RISK, target=Route.OVERSIGHT, permission=perms.can_record_sprg_decision,
+                custom={"label": "SPRG: improvement plan fully complied with"})
+    def route1_fully_complied(self, *, by=None, description=None):
+        """Route 1 step 5: reverts to routine monitoring with greater initial oversight."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.AT_RISK, target=Route.AT_RISK, permission=perms.can_record_sprg_decision,
+                custom={"label": "SPRG: partly complied, extend the deadline"})
+    def route1_extend(self, *, by=None, description=None):
+        """Route 1 step 5: partial compliance, progress made, deadline extended."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.AT_RISK, target=Route.SUSPENSION_PROPOSED,
+                permission=perms.can_record_sprg_decision, custom={"label": "SPRG: not complied, go to Route 2"})
+    def route1_not_complied(self, *, by=None, description=None):
+        """Route 1 step 5: little or no progress; proceed to suspension (Route 2 - Red)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=ROUTE_IDLE, target=Route.SUSPENSION_PROPOSED,
+                permission=perms.can_record_sprg_decision, conditions=[case_is_open],
+                custom={"label": "SPRG: urgent safety concerns, go straight to Route 2"})
+    def urgent_route2(self, *, by=None, description=None):
+        """Route 2 used without Route 1 where there are urgent safety concerns."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.SUSPENSION_PROPOSED, target=Route.SUSPENSION_ENDORSED,
+                permission=perms.can_record_dmt_decision, conditions=[has_suspension_report],
+                custom={"label": "DMT endorses the suspension report"})
+    def dmt_endorse_suspension(self, *, by=None, description=None):
+        """Route 2 step 1-3: DMT endorses; the DASS (and ICB where relevant) signs off next."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.SUSPENSION_PROPOSED, target=Route.AT_RISK,
+                permission=perms.can_record_dmt_decision, conditions=[has_suspension_report],
+                custom={"label": "DMT does not endorse: back to Route 1"})
+    def dmt_decline_suspension(self, *, by=None, description=None):
+        """Route 2 step 2: not endorsed; back to the start of Route 1 or an extension of its monitoring."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.SUSPENSION_ENDORSED, target=Route.SUSPENDED,
+                permission=perms.can_sign_off, conditions=[sign_offs_complete],
+                custom={"label": "Suspension signed off"})
+    def suspend(self, *, by=None, description=None):
+        """Route 2 step 3: the DASS (and GM ICB colleague where relevant) signed: the suspension is in force."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.SUSPENDED, target=Route.LIFTING_PROPOSED,
+                permission=perms.can_record_sprg_decision, custom={"label": "SPRG agrees sufficient progress (Green)"})
+    def sufficient_progress(self, *, by=None, description=None):
+        """Route 2 step 7: progress to the Green route; the CQM writes a lifting report."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.SUSPENDED, target=Route.PROVIDER_FAILURE,
+                permission=perms.can_record_sprg_decision, custom={"label": "SPRG: provider failed to comply"})
+    def provider_failed(self, *, by=None, description=None):
+        """Route 2 step 7: refer to the Provider Failure Policy; the case ends, the provider is flagged."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.LIFTING_PROPOSED, target=Route.LIFTING_ENDORSED,
+                permission=perms.can_record_dmt_decision, conditions=[has_lifting_report],
+                custom={"label": "DMT endorses lifting"})
+    def dmt_endorse_lifting(self, *, by=None, description=None):
+        """Green step 2: DMT endorses the lifting report."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.LIFTING_PROPOSED, target=Route.SUSPENDED,
+                permission=perms.can_record_dmt_decision, conditions=[has_lifting_report],
+                custom={"label": "DMT does not endorse lifting"})
+    def dmt_decline_lifting(self, *, by=None, description=None):
+        """Green step 2 refused: the suspension stays in force."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=route, source=Route.LIFTING_ENDORSED, target=Route.OVERSIGHT, permission=perms.can_sign_off,
+                conditions=[sign_offs_complete], custom={"label": "Lifting signed off"})
+    def lift(self, *, by=None, description=None):
+        """Green steps 2-5: signed off; routine monitoring with greater initial oversight (and any conditions)."""
+
+
+class DecisionReport(models.Model):
+    """The CQM's internal report recommending suspension or (conditional) lifting. Versioned, never edited."""
+
+    class Kind(models.TextChoices):
+        SUSPENSION = "suspension", "Recommendation to suspend placements"
+        LIFTING = "lifting", "Recommendation to lift the suspension"
+
+    case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    version = models.PositiveIntegerField()
+    body = models.TextField()
+    plan_snapshot = models.JSONField(default=list, help_text="The improvement plan as it stood")
+    conditional = models.BooleanField(default=False)
+    conditions = models.JSONField(default=list, blank=True, help_text='[{"condition": ..., "review_date": ...}]')
+    open_areas_reason = models.TextField(blank=True)
+    oversight_until = models.DateField(null=True, blank=True)
+    superseded = models.BooleanField(default=False)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    written_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-written_at"]
+        constraints = [models.UniqueConstraint(fields=["case", "kind", "version"], name="report_version_once")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}, version {self.version}"
+
+    def required_capacities(self) -> set[str]:
+        return {"dass", "icb"} if self.case.jointly_commissioned else {"dass"}
+
+    def signed_capacities(self) -> set[str]:
+        return set(self.sign_offs.filter(decision=SignOff.Decision.APPROVED).values_list("capacity", flat=True))
+
+
+class SignOff(models.Model):
+    """One person's decision on one report version, in one capacity (DMT, DASS or ICB)."""
+
+    class Capacity(models.TextChoices):
+        DMT = "dmt", "DMT"
+        DASS = "dass", "DASS"
+        ICB = "icb", "ICB colleague"
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Endorsed / signed"
+        DECLINED = "declined", "Not endorsed"
+
+    report = models.ForeignKey(DecisionReport, on_delete=models.PROTECT, related_name="sign_offs")
+    report_version = models.PositiveIntegerField()
+    capacity = models.CharField(max_length=4, choices=Capacity.choices)
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    rationale = models.TextField(blank=True)
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["signed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "capacity"], name="one_sign_off_per_capacity"),
+            models.UniqueConstraint(fields=["report", "signed_by"], name="one_sign_off_per_person"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_capacity_display()} {self.get_decision_display()} by {self.signed_by}"
+
+
+class SprgMeeting(models.Model):
+    """A Strategic Provider Risk Group meeting: date, members present, and its decisions per provider."""
+
+    meeting_date = models.DateField(unique=True)
+    members_present = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-meeting_date"]
+
+    def __str__(self):
+        return f"SPRG {self.meeting_date:%-d %B %Y}"
+
+
+class SprgDecision(models.Model):
+    meeting = models.ForeignKey(SprgMeeting, on_delete=models.PROTECT, related_name="decisions")
+    case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="sprg_decisions")
+    decision = models.CharField(max_length=200)
+    notes = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-recorded_at"]
+
+    def __str__(self):
+        return f"{self.meeting}: {self.decision}"
+
+
+class NotificationRecipient(models.Model):
+    """Who is told of a suspension or its lifting (seed 002 step 5). Administrators keep the list."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class RouteNotification(models.Model):
+    class Stage(models.TextChoices):
+        SUSPENSION = "suspension", "Suspension"
+        LIFTING = "lifting", "Lifting"
+
+    case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="route_notifications")
+    stage = models.CharField(max_length=10, choices=Stage.choices)
+    recipient = models.ForeignKey(NotificationRecipient, on_delete=models.PROTECT)
+    report = models.ForeignKey(DecisionReport, on_delete=models.PROTECT, related_name="notifications")
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    done_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=300, blank=True)
+    copy = models.FileField(upload_to="notifications/%Y/%m/", blank=True)
+    copy_name = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["recipient__position", "recipient__name"]
+        constraints = [models.UniqueConstraint(fields=["report", "recipient"], name="notify_each_once")]
+
+    def __str__(self):
+        return f"{self.recipient} ({self.get_stage_display()})"
+
+
+class CqtVisit(models.Model):
+    case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="visits")
+    visit_date = models.DateField()
+    visited_by = models.CharField(max_length=200)
+    findings = models.TextField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-visit_date"]
+
+    def __str__(self):
+        return f"CQT visit on {self.visit_date:%-d %B %Y}"
 
 
 class CaseMeeting(models.Model):
@@ -202,10 +527,11 @@ class ActionPlan(models.Model):
     class Kind(models.TextChoices):
         DAP = "dap", "Developmental Action Plan (DAP)"
         CAP = "cap", "Corrective Action Plan (CAP)"
+        IMPROVEMENT = "improvement", "Improvement plan (suspension routes)"
 
     case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="plans")
     level = models.CharField(max_length=10, choices=Level.choices[:4])
-    kind = models.CharField(max_length=3, choices=Kind.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices)
     start_date = models.DateField()
     review_date = models.DateField()
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)

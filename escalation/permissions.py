@@ -38,3 +38,25 @@ def can_link_concern(user, case) -> bool:
 
 def can_reopen(user, case) -> bool:
     return has_role(user, roles.CQM) and not case.is_open
+
+
+def can_record_sprg_decision(instance, user) -> bool:
+    """SPRG members record the group's decisions (DOMAIN.md 'Who uses it'); fsm permission(instance, user)."""
+    return has_role(user, roles.SPRG_MEMBER)
+
+
+def can_record_dmt_decision(instance, user) -> bool:
+    return has_role(user, roles.DMT_MEMBER)
+
+
+def can_sign_off(instance, user) -> bool:
+    return has_role(user, roles.DASS, roles.ICB_COLLEAGUE)
+
+
+def can_write_report(user, case) -> bool:
+    return has_role(user, roles.CQM)
+
+
+def can_keep_route_records(user, case) -> bool:
+    """Improvement plans, CQT visits and the notifications checklist: the CQT (officers and CQMs)."""
+    return has_role(user, *CASEWORKERS)

@@ -57,6 +57,37 @@ def due_items(case) -> list[dict]:
     return sorted(items, key=lambda i: i["due"])
 
 
+def route_actions(case, user) -> dict:
+    """Which suspension-route actions this user may take now (buttons on the case page)."""
+    from accounts import roles
+    from accounts.roles import has_role
+
+    from .models import Route
+    from .route_views import sprg_choices
+
+    report = case.current_report()
+    waiting_dmt = case.route in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
+    waiting_sign = case.route in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
+    signed = set(report.sign_offs.values_list("signed_by_id", flat=True)) if report else set()
+    needs = (report.required_capacities() - report.signed_capacities()) if (report and waiting_sign) else set()
+    can_sign = waiting_sign and user.pk not in signed and report.author_id != user.pk and (
+        ("dass" in needs and has_role(user, roles.DASS)) or ("icb" in needs and has_role(user, roles.ICB_COLLEAGUE)))
+    return {
+        "sprg": case.is_open and perms.can_record_sprg_decision(case, user) and bool(sprg_choices(case)),
+        "report": waiting_dmt and perms.can_write_report(user, case),
+        "dmt": waiting_dmt and report is not None and perms.can_record_dmt_decision(case, user)
+        and report.author_id != user.pk,
+        "sign": bool(can_sign),
+        "improvement_plan": perms.can_keep_route_records(user, case) and case.is_open
+        and case.route not in (Route.NONE, Route.OVERSIGHT) and case.improvement_plan() is None,
+        "visit": perms.can_keep_route_records(user, case) and case.is_open
+        and case.route in (Route.AT_RISK, Route.SUSPENDED, Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED),
+        "notifications": perms.can_keep_route_records(user, case),
+        "report_obj": report,
+        "needs": sorted(needs),
+    }
+
+
 def case_page(case, user) -> dict:
     return {
         "case": case,
@@ -68,6 +99,11 @@ def case_page(case, user) -> dict:
         "plans": case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"),
         "concerns": case.concerns.all(),
         "events": events_for(case)[:100],
+        "route": route_actions(case, user),
+        "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
+        "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
+        "visits": case.visits.all(),
+        "sprg_decisions": case.sprg_decisions.select_related("meeting", "recorded_by"),
         "level_names": dict(Level.choices),
         "can": {
             "meeting": perms.can_record_meeting(user, case),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import route_views, views
 
 app_name = "escalation"
 urlpatterns = [
@@ -18,4 +18,17 @@ urlpatterns = [
     path("<int:pk>/actions/<int:action_id>/notes/new/", views.progress_note_create, name="progress_note_create"),
     path("<int:pk>/link-concern/", views.link_concern, name="link_concern"),
     path("<int:pk>/reopen/", views.reopen, name="reopen"),
+    path("<int:pk>/sprg-decision/", route_views.sprg_decision, name="sprg_decision"),
+    path("<int:pk>/improvement-plan/", route_views.improvement_plan_create, name="improvement_plan"),
+    path("<int:pk>/report/", route_views.report_write, name="report"),
+    path("<int:pk>/dmt-decision/", route_views.dmt_decision, name="dmt_decision"),
+    path("<int:pk>/sign-off/", route_views.sign_off, name="sign_off"),
+    path("<int:pk>/visits/new/", route_views.visit_create, name="visit_create"),
+    path("<int:pk>/notifications/<int:notification_id>/", route_views.notification_done, name="notification_done"),
+    path("<int:pk>/notifications/<int:notification_id>/copy/", route_views.notification_copy,
+         name="notification_copy"),
+    path("placement-status/", route_views.placement_status, name="placement_status"),
+    path("placement-status.csv", route_views.placement_status_csv, name="placement_status_csv"),
+    path("placement-status.json", route_views.placement_status_json, name="placement_status_json"),
+    path("sprg/", route_views.sprg_meetings, name="sprg_meetings"),
 ]

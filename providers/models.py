@@ -31,6 +31,11 @@ class Provider(models.Model):
         max_length=20, choices=PlacementStatus.choices, default=PlacementStatus.OPEN, editable=False
     )
     placement_status_since = models.DateField(null=True, blank=True, editable=False)
+    placement_decision = models.CharField(max_length=300, blank=True, editable=False,
+                                          help_text="The decision behind the current placement status")
+    placement_case = models.ForeignKey("escalation.EscalationCase", null=True, blank=True, editable=False,
+                                       on_delete=models.PROTECT, related_name="+")
+    provider_failure_flagged_on = models.DateField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

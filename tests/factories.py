@@ -84,6 +84,10 @@ def ensure_reference_data():
 
     for name in ALL_ROLES:
         Group.objects.get_or_create(name=name)
+    from escalation.defaults import create_notification_recipients
+    from escalation.models import NotificationRecipient
+
+    create_notification_recipients(NotificationRecipient)
     if not RiskMatrix.objects.exists():
         RiskMatrix.objects.create(version=1, cells=default_cells(), note="Default")
 

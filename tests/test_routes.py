@@ -1,0 +1,300 @@
+"""Suspension of placements (seed 002): the route state machine, segregation of duties, bad input."""
+
+import datetime
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django_fsm import TransitionNotAllowed
+from django_fsm_log.models import StateLog
+
+from accounts import roles
+from audit.models import Event
+from escalation import route_services as rs
+from escalation import services
+from escalation.models import DecisionReport, PlanAction, Route, RouteNotification, SignOff
+from providers.models import PlacementStatus
+from tests.factories import CaseFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+TODAY = timezone.localdate
+
+
+@pytest.fixture
+def people(db):
+    return {
+        "cqm": UserFactory(roles=[roles.CQM]),
+        "officer": UserFactory(roles=[roles.CONTRACT_OFFICER]),
+        "sprg": UserFactory(roles=[roles.SPRG_MEMBER]),
+        "dmt": UserFactory(roles=[roles.DMT_MEMBER]),
+        "dass": UserFactory(roles=[roles.DASS]),
+        "icb": UserFactory(roles=[roles.ICB_COLLEAGUE]),
+    }
+
+
+def sprg(people, case, decision, **kw):
+    return rs.record_sprg_decision(user=people["sprg"], case_id=case.pk, decision=decision, meeting_date=TODAY(),
+                                   members_present="Chair; Finance; CQT", notes="Discussed", **kw)
+
+
+def to_suspension_proposed(people, joint=False):
+    case = CaseFactory(level="sosg", owner=people["cqm"], jointly_commissioned=joint)
+    sprg(people, case, "agree_at_risk")
+    sprg(people, case, "route1_not_complied")
+    rs.write_report(user=people["cqm"], case_id=case.pk, body="Recommend immediate suspension")
+    case.refresh_from_db()
+    return case
+
+
+def to_suspended(people, joint=False):
+    case = to_suspension_proposed(people, joint)
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    if joint:
+        rs.sign_off(user=people["icb"], case_id=case.pk, capacity="icb", report_version=1)
+    case.refresh_from_db()
+    return case
+
+
+def test_amber_route_sets_placement_status_at_risk_and_a_four_week_deadline(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    sprg(people, case, "agree_at_risk")
+    case.refresh_from_db()
+    assert case.route == Route.AT_RISK
+    assert case.route_deadline == TODAY() + datetime.timedelta(weeks=4)
+    assert case.provider.placement_status == PlacementStatus.AT_RISK
+    assert StateLog.objects.filter(object_id=str(case.pk), state="at_risk").get().by == people["sprg"]
+
+
+def test_full_compliance_returns_to_monitoring_with_oversight(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    sprg(people, case, "agree_at_risk")
+    with pytest.raises(ValidationError):
+        sprg(people, case, "route1_fully_complied")
+    sprg(people, case, "route1_fully_complied", oversight_until=TODAY() + datetime.timedelta(days=90))
+    case.refresh_from_db()
+    assert case.route == Route.OVERSIGHT and case.provider.placement_status == PlacementStatus.OPEN
+
+
+def test_extension_needs_a_later_date(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    sprg(people, case, "agree_at_risk")
+    case.refresh_from_db()
+    with pytest.raises(ValidationError):
+        sprg(people, case, "route1_extend", new_deadline=case.route_deadline)
+    sprg(people, case, "route1_extend", new_deadline=case.route_deadline + datetime.timedelta(days=14))
+    case.refresh_from_db()
+    assert case.route == Route.AT_RISK
+
+
+def test_route_2_without_route_1_needs_the_urgent_decision(people):
+    case = CaseFactory(level="jimp", owner=people["cqm"])
+    with pytest.raises(TransitionNotAllowed):
+        sprg(people, case, "route1_not_complied")
+    case.refresh_from_db()
+    assert case.route == Route.NONE
+    sprg(people, case, "urgent_route2")
+    case.refresh_from_db()
+    assert case.route == Route.SUSPENSION_PROPOSED
+
+
+def test_suspension_needs_dmt_then_dass_and_icb_where_joint(people):
+    case = to_suspension_proposed(people, joint=True)
+    with pytest.raises(TransitionNotAllowed):  # DASS before DMT endorsement
+        rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    case.refresh_from_db()
+    assert case.route == Route.SUSPENSION_ENDORSED  # the ICB co-signature is still needed
+    assert case.provider.placement_status == PlacementStatus.AT_RISK
+    rs.sign_off(user=people["icb"], case_id=case.pk, capacity="icb", report_version=1)
+    case.refresh_from_db()
+    assert case.route == Route.SUSPENDED
+    assert case.provider.placement_status == PlacementStatus.SUSPENDED
+    signed = {(s.capacity, s.signed_by_id, s.report_version) for s in SignOff.objects.filter(report__case=case)}
+    assert signed == {("dmt", people["dmt"].pk, 1), ("dass", people["dass"].pk, 1), ("icb", people["icb"].pk, 1)}
+    assert RouteNotification.objects.filter(case=case, stage="suspension").count() == 5
+
+
+def test_the_author_of_a_report_cannot_endorse_or_sign_it(people):
+    author = UserFactory(roles=[roles.CQM, roles.DMT_MEMBER, roles.DASS, roles.ICB_COLLEAGUE])
+    case = CaseFactory(level="sosg", owner=author, jointly_commissioned=True)
+    sprg(people, case, "urgent_route2")
+    rs.write_report(user=author, case_id=case.pk, body="Suspend")
+    with pytest.raises(PermissionDenied, match="You wrote this report"):
+        rs.record_dmt_decision(user=author, case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    for capacity in ("dass", "icb"):
+        with pytest.raises(PermissionDenied, match="You wrote this report"):
+            rs.sign_off(user=author, case_id=case.pk, capacity=capacity, report_version=1)
+    assert SignOff.objects.filter(signed_by=author).count() == 0
+
+
+def test_a_person_with_several_roles_cannot_sign_twice_on_one_decision(people):
+    both = UserFactory(roles=[roles.DMT_MEMBER, roles.DASS, roles.ICB_COLLEAGUE])
+    case = to_suspension_proposed(people, joint=True)
+    rs.record_dmt_decision(user=both, case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    with pytest.raises(PermissionDenied, match="already signed"):
+        rs.sign_off(user=both, case_id=case.pk, capacity="dass", report_version=1)
+    rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    with pytest.raises(ValidationError, match="already been signed in that capacity"):
+        rs.sign_off(user=UserFactory(roles=[roles.DASS]), case_id=case.pk, capacity="dass", report_version=1)
+    with pytest.raises(PermissionDenied, match="already signed"):
+        rs.sign_off(user=both, case_id=case.pk, capacity="icb", report_version=1)
+    case.refresh_from_db()
+    assert case.route == Route.SUSPENSION_ENDORSED
+
+
+def test_sign_off_of_an_outdated_report_version_is_refused(people):
+    case = to_suspension_proposed(people)
+    rs.write_report(user=people["cqm"], case_id=case.pk, body="Revised")
+    with pytest.raises(services.StaleCase):
+        rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=2)
+
+
+def test_dmt_not_endorsing_returns_to_route_1(people):
+    case = to_suspension_proposed(people)
+    with pytest.raises(ValidationError):
+        rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=False, rationale="", report_version=1)
+    new = TODAY() + datetime.timedelta(days=21)
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=False, rationale="Give more time",
+                           report_version=1, return_to="extend", new_deadline=new)
+    case.refresh_from_db()
+    assert case.route == Route.AT_RISK and case.route_deadline == new
+    assert DecisionReport.objects.get(case=case).superseded
+
+
+def test_green_route_with_conditions_and_open_areas_needs_a_reason(people):
+    case = to_suspended(people)
+    plan = rs.create_improvement_plan(user=people["officer"], case_id=case.pk, start_date=TODAY(),
+                                      review_date=TODAY() + datetime.timedelta(days=28))
+    services.add_action(user=people["officer"], plan_id=plan.pk, area_of_concern="Staffing", action="Recruit",
+                        owner="provider", due_date=TODAY() + datetime.timedelta(days=7))
+    sprg(people, case, "monthly_review")
+    with pytest.raises(ValidationError, match="still open"):
+        sprg(people, case, "sufficient_progress")
+    sprg(people, case, "sufficient_progress", open_areas_reason="Recruitment agreed; start dates confirmed")
+    rs.write_report(user=people["cqm"], case_id=case.pk, body="Recommend conditional lifting", conditional=True,
+                    conditions=[{"condition": "Weekly staffing return",
+                                 "review_date": TODAY() + datetime.timedelta(days=30)}],
+                    oversight_until=TODAY() + datetime.timedelta(days=90))
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    case.refresh_from_db()
+    assert case.route == Route.OVERSIGHT
+    assert case.provider.placement_status == PlacementStatus.CONDITIONS
+    assert case.oversight_until == TODAY() + datetime.timedelta(days=90)
+    assert RouteNotification.objects.filter(case=case, stage="lifting").count() == 5
+    assert PlanAction.objects.filter(plan=plan).count() == 1
+
+
+def test_a_notification_cannot_be_marked_done_twice(people):
+    case = to_suspended(people)
+    item = RouteNotification.objects.filter(case=case).first()
+    rs.mark_notification_done(user=people["officer"], notification_id=item.pk, note="Emailed")
+    with pytest.raises(ValidationError, match="already marked"):
+        rs.mark_notification_done(user=people["officer"], notification_id=item.pk, note="Again")
+    item.refresh_from_db()
+    assert item.note == "Emailed"
+
+
+def test_provider_failure_ends_the_case_and_flags_the_provider(people):
+    case = to_suspended(people)
+    sprg(people, case, "provider_failed")
+    case.refresh_from_db()
+    assert case.route == Route.PROVIDER_FAILURE and not case.is_open
+    assert case.provider.provider_failure_flagged_on == TODAY()
+    with pytest.raises(TransitionNotAllowed):
+        services.move_case(user=people["cqm"], case_id=case.pk, transition_name="step_down_to_jimp", reason="x")
+
+
+def test_a_stale_sprg_form_is_refused(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    sprg(people, case, "agree_at_risk")
+    with pytest.raises(services.StaleCase):
+        sprg(people, case, "urgent_route2", expected_route=Route.NONE)
+
+
+# --- the route transition matrix ------------------------------------------------------------------------
+
+def _prepare(people, route):
+    """A case in `route` with what each next decision needs (a report, a DMT endorsement)."""
+    case = CaseFactory(level="sosg", owner=people["cqm"])
+    if route == Route.NONE:
+        return case
+    if route == Route.OVERSIGHT:
+        sprg(people, case, "agree_at_risk")
+        sprg(people, case, "route1_fully_complied", oversight_until=TODAY() + datetime.timedelta(days=30))
+        return case
+    if route == Route.AT_RISK:
+        sprg(people, case, "agree_at_risk")
+        return case
+    case = to_suspension_proposed(people)
+    if route == Route.SUSPENSION_PROPOSED:
+        return case
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    if route == Route.SUSPENSION_ENDORSED:
+        return case
+    rs.sign_off(user=people["dass"], case_id=case.pk, capacity="dass", report_version=1)
+    if route == Route.SUSPENDED:
+        return case
+    if route == Route.PROVIDER_FAILURE:
+        sprg(people, case, "provider_failed")
+        return case
+    sprg(people, case, "sufficient_progress")
+    rs.write_report(user=people["cqm"], case_id=case.pk, body="Lift", conditional=False, conditions=[],
+                    oversight_until=TODAY() + datetime.timedelta(days=60))
+    if route == Route.LIFTING_PROPOSED:
+        return case
+    rs.record_dmt_decision(user=people["dmt"], case_id=case.pk, endorsed=True, rationale="", report_version=1)
+    return case
+
+
+SOURCES = {
+    "agree_at_risk": {"none", "oversight"}, "urgent_route2": {"none", "oversight"},
+    "route1_fully_complied": {"at_risk"}, "route1_extend": {"at_risk"}, "route1_not_complied": {"at_risk"},
+    "dmt_endorse": {"suspension_proposed", "lifting_proposed"}, "dmt_decline": {"suspension_proposed", "lifting_proposed"},
+    "sign_dass": {"suspension_endorsed", "lifting_endorsed"},
+    "sufficient_progress": {"suspended"}, "provider_failed": {"suspended"},
+}
+ROLE_FOR = {"dmt_endorse": roles.DMT_MEMBER, "dmt_decline": roles.DMT_MEMBER, "sign_dass": roles.DASS}
+
+
+def _act(action, user, case):
+    later = TODAY() + datetime.timedelta(days=100)
+    if action.startswith("dmt_"):
+        return rs.record_dmt_decision(user=user, case_id=case.pk, endorsed=action == "dmt_endorse",
+                                      rationale="Because", report_version=None, return_to="restart")
+    if action == "sign_dass":
+        return rs.sign_off(user=user, case_id=case.pk, capacity="dass", report_version=None)
+    return rs.record_sprg_decision(user=user, case_id=case.pk, decision=action, meeting_date=TODAY(),
+                                   members_present="Chair", notes="Decided", new_deadline=later,
+                                   oversight_until=later, open_areas_reason="n/a")
+
+
+@pytest.mark.parametrize("role", [roles.CONTRACT_OFFICER, roles.CQM, roles.SPRG_MEMBER, roles.DMT_MEMBER, roles.DASS,
+                                  roles.AUDITOR])
+@pytest.mark.parametrize("route", [c for c, _ in Route.choices if c != "lifting_endorsed"] + ["lifting_endorsed"])
+@pytest.mark.parametrize("action", sorted(SOURCES))
+def test_route_transition_matrix(people, action, route, role, django_capture_on_commit_callbacks):
+    case = _prepare(people, route)
+    case.refresh_from_db()
+    user = UserFactory(roles=[role])
+    before = (case.route, Event.objects.count(), StateLog.objects.count(), SignOff.objects.count())
+    allowed = route in SOURCES[action] and role == ROLE_FOR.get(action, roles.SPRG_MEMBER)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        try:
+            _act(action, user, case)
+        except (PermissionDenied, TransitionNotAllowed, ValidationError):
+            refused = True
+        else:
+            refused = False
+    case.refresh_from_db()
+    if allowed:
+        assert not refused, (action, route, role)
+        assert Event.objects.count() == before[1] + 1 and len(callbacks) == 1
+    else:
+        assert refused, (action, route, role)
+        assert (case.route, Event.objects.count(), StateLog.objects.count(), SignOff.objects.count()) == before
+        assert callbacks == []
