@@ -46,6 +46,14 @@ SPRG_DECISIONS = {
 }
 
 
+def _one_month_after(day: datetime.date) -> datetime.date:
+    """The same day next month, or the month's last day (31 Jan -> 28/29 Feb)."""
+    import calendar
+
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
+
+
 def _check_route(case, expected_route):
     if expected_route and case.route != expected_route:
         raise StaleCase(f"Case {case.reference} changed while you were looking at it: it is now "
@@ -98,6 +106,7 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
         if decision == "monthly_review":
             if case.route != Route.SUSPENDED:
                 raise TransitionNotAllowed("Monthly progress reviews are recorded while placements are suspended")
+            case.route_deadline = _one_month_after(meeting_date)
         elif decision == "agree_at_risk":
             _transition(case, decision, user, notes)
             case.route_deadline = new_deadline or meeting_date + datetime.timedelta(weeks=ROUTE_1_WEEKS)
@@ -125,6 +134,7 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
                                        "open: record why lifting is recommended anyway"})
             _transition(case, decision, user, notes)
             case.reports.filter(kind=DecisionReport.Kind.LIFTING).update(superseded=True)
+            case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT considers the lifting report
         elif decision == "provider_failed":
             _transition(case, decision, user, notes)
             case.closed_at, case.closing_reason = timezone.now(), f"Provider Failure Policy: {notes}"
@@ -289,10 +299,12 @@ def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
                 _transition(case, "suspend", user, summary)
                 _set_placement(case.provider, PlacementStatus.SUSPENDED, f"Suspension signed off ({report})", case,
                                today)
+                case.route_deadline = _one_month_after(today)  # the SPRG considers progress monthly
                 summary += ": placements suspended"
             else:
                 stage = RouteNotification.Stage.LIFTING
                 _transition(case, "lift", user, summary)
+                case.route_deadline = None
                 case.oversight_until = report.oversight_until
                 status = PlacementStatus.CONDITIONS if report.conditional else PlacementStatus.OPEN
                 _set_placement(case.provider, status, f"Lifting signed off ({report})", case, today)

@@ -164,7 +164,7 @@ def _placement_rows():
         "since": p.placement_status_since.isoformat() if p.placement_status_since else None,
         "decision": p.placement_decision,
         "case": p.placement_case.reference if p.placement_case else None,
-        "_provider": p,
+        "provider_obj": p,
     } for p in providers.order_by("placement_status", "name")]
 
 

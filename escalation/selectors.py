@@ -47,9 +47,11 @@ def ladder(case) -> list[dict]:
 def due_items(case) -> list[dict]:
     today = timezone.localdate()
     items = []
-    plan = case.current_plan()
-    if plan:
-        items.append({"what": f"Performance review of the {plan.get_kind_display()}", "due": plan.review_date,
+    if case.route_deadline and case.is_open:
+        items.append({"what": f"Next suspension-route decision ({case.get_route_display()})",
+                      "due": case.route_deadline, "overdue": case.route_deadline < today})
+    for plan in filter(None, [case.current_plan(), case.improvement_plan()]):
+        items.append({"what": f"Review of the {plan.get_kind_display()}", "due": plan.review_date,
                       "overdue": plan.review_date < today})
         for action in plan.actions.exclude(status=PlanAction.Status.COMPLETE):
             items.append({"what": f"Action: {action.area_of_concern} ({action.get_owner_display()})",

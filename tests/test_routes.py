@@ -299,3 +299,31 @@ def test_route_transition_matrix(people, action, route, role, django_capture_on_
         assert refused, (action, route, role)
         assert (case.route, Event.objects.count(), StateLog.objects.count(), SignOff.objects.count()) == before
         assert callbacks == []
+
+
+def test_placement_status_page_csv_and_json(client, people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    sprg(people, case, "agree_at_risk")
+    client.force_login(people["officer"])
+    html = client.get("/cases/placement-status/").content.decode()
+    assert case.provider.name in html and "At risk of suspension" in html
+    csv_text = client.get("/cases/placement-status.csv").content.decode()
+    assert csv_text.splitlines()[0].startswith("provider,cqc_location_id")
+    assert case.provider.cqc_location_id in csv_text
+    data = client.get("/cases/placement-status.json").json()
+    assert data["providers"][0]["placement_status"] == "at_risk"
+    assert data["providers"][0]["case"] == case.reference
+    client.logout()
+    assert client.get("/cases/placement-status.json").status_code == 302  # authenticated only
+
+
+def test_case_page_shows_route_actions_by_role(client, people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    client.force_login(people["sprg"])
+    assert "Record an SPRG decision" in client.get(case.get_absolute_url()).content.decode()
+    client.force_login(people["officer"])
+    assert "Record an SPRG decision" not in client.get(case.get_absolute_url()).content.decode()
+    response = client.post(f"/cases/{case.pk}/sprg-decision/", {"decision": "agree_at_risk"})
+    assert response.status_code == 403
+    case.refresh_from_db()
+    assert case.route == Route.NONE

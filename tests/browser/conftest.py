@@ -64,3 +64,24 @@ def fill_date(page, legend: str, value):
     group.get_by_label("Day").fill(str(value.day))
     group.get_by_label("Month").fill(str(value.month))
     group.get_by_label("Year").fill(str(value.year))
+
+
+@pytest.fixture
+def login_as(browser, live_server):
+    """A fresh browser context signed in as the given user: one person per role in a walk."""
+    contexts = []
+
+    def login(user):
+        from tests.factories import PASSWORD
+
+        context = browser.new_context(base_url=live_server.url, viewport={"width": 1100, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        sign_in(page, user.username, PASSWORD)
+        page.get_by_role("heading", name="My work").wait_for()
+        return page
+
+    yield login
+    for context in contexts:
+        context.close()
