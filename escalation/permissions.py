@@ -16,7 +16,7 @@ def can_open_case(user, case=None) -> bool:
 
 
 def can_move_case(instance, user) -> bool:
-    """Every move on the ladder is a CQM's decision. (django-fsm's permission(instance, user) order.)"""
+    """A CQM decides every move on the ladder (django-fsm's permission(instance, user) order)."""
     return has_role(user, roles.CQM)
 
 
@@ -41,15 +41,17 @@ def can_reopen(user, case) -> bool:
 
 
 def can_record_sprg_decision(instance, user) -> bool:
-    """SPRG members record the group's decisions (DOMAIN.md 'Who uses it'); fsm permission(instance, user)."""
+    """An SPRG member records the group's decision."""
     return has_role(user, roles.SPRG_MEMBER)
 
 
 def can_record_dmt_decision(instance, user) -> bool:
+    """A DMT member records DMT's decision (not the report's author)."""
     return has_role(user, roles.DMT_MEMBER)
 
 
 def can_sign_off(instance, user) -> bool:
+    """The DASS signs, with an ICB colleague where jointly commissioned; no one signs twice or their own report."""
     return has_role(user, roles.DASS, roles.ICB_COLLEAGUE)
 
 

@@ -209,6 +209,7 @@ def reopen(request, pk):
 
 def how_it_works(request):
     return render(request, "escalation/how_it_works.html", {
-        "svg": workflow.svg(), "transitions": workflow.transition_rows()})
+        "svg": workflow.svg(), "transitions": workflow.transition_rows("level"),
+        "route_transitions": workflow.transition_rows("route")})
 
 

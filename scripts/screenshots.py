@@ -29,6 +29,9 @@ PAGES = [
     ("cqm", "/cases/", "cases"),
     ("cqm", "/cases/1/", "case-ppm"),
     ("cqm", "/cases/how-the-process-works/", "how-it-works"),
+    ("officer", "/cases/placement-status/", "placement-status"),
+    ("dass", "/cases/9/", "case-awaiting-sign-off"),
+    ("officer", "/cases/10/", "case-suspended"),
 ]
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 from accounts import roles
 from concerns import services as concern_services
 from concerns.models import Concern, JqmmMeeting, RiskAssessment
+from escalation import route_services
 from escalation import services as case_services
 from providers.models import Provider
 
@@ -49,6 +50,14 @@ PROVIDERS = [
     ("1-101000010", "Kingfisher Home Care", "22 High Street, Northfield", "NF1 1UV", "Homecare agencies", "Lee Chan"),
     ("1-101000011", "Beech Tree House", "7 Beech Grove, Eastbrook", "EB2 6WX", "Residential homes", "Mary Quinn"),
     ("1-101000012", "Ashdown Care Village", "Ashdown Way, Westmoor", "WM6 3YZ", "Nursing homes, Residential homes", "Owen Hart"),
+    ("1-101000013", "Cedar Grange", "3 Cedar Road, Northfield", "NF7 2BC", "Residential homes", "Hannah Wood"),
+    ("1-101000014", "Foxglove House", "9 Foxglove Lane, Eastbrook", "EB5 3DE", "Nursing homes", "Raj Patel"),
+    ("1-101000015", "Lark Rise Care Home", "Lark Rise, Southgate", "SG4 5FG", "Residential homes", "Emma Stone"),
+    ("1-101000016", "Maple Lodge", "40 Maple Street, Westmoor", "WM2 6HJ", "Nursing homes", "Carl Ford"),
+    ("1-101000017", "Orchard View", "1 Orchard Close, Northfield", "NF3 7KL", "Residential homes", "Fiona Gray"),
+    ("1-101000018", "Primrose Court", "Primrose Court, Eastbrook", "EB6 8MN", "Nursing homes", "Gary Hill"),
+    ("1-101000019", "Rowan House", "12 Rowan Way, Southgate", "SG6 9PQ", "Residential homes", "Helen Irwin"),
+    ("1-101000020", "Thornbury Nursing Home", "Thornbury Road, Westmoor", "WM8 1RS", "Nursing homes", "Ivan Jones"),
 ]
 
 
@@ -164,6 +173,7 @@ class Command(BaseCommand):
                 override_reason="Hospital admission: multi-agency panel needed now" if days_ago == 9 else "")
             RiskAssessment.objects.filter(pk=a.pk).update(assessed_at=timezone.now() - datetime.timedelta(days=days_ago))
         self._seed_cases(users, providers, c4, c6, today)
+        self._seed_routes(users, providers, today)
 
     def _seed_cases(self, users, providers, c4, c6, today):
         """Escalation cases at every level of the ladder, each moved there through the services."""
@@ -229,3 +239,76 @@ class Command(BaseCommand):
                                     notes="Provider cannot continue to operate.")
         case_services.move_case(user=cqm, case_id=failed.pk, transition_name="refer_provider_failure",
                                 reason="Provider unable to continue; Provider Failure Policy applies.")
+
+    def _seed_routes(self, users, providers, today):
+        """A provider in every state of the suspension routes (seed 002), each moved there through the services."""
+        cqm, sprg, dmt, dass, icb, officer = (users[k] for k in ("cqm2", "sprg", "dmt", "dass", "icb", "officer"))
+        later = today + datetime.timedelta(days=90)
+
+        def decide(case, decision, **kw):
+            route_services.record_sprg_decision(user=sprg, case_id=case.pk, decision=decision, meeting_date=today,
+                                                members_present="Head of Commissioning (chair); Finance; CQM; ICB",
+                                                notes=f"Demo: {decision.replace('_', ' ')}", **kw)
+
+        def report(case, lifting=False):
+            kw = {"conditional": True, "oversight_until": later,
+                  "conditions": [{"condition": "Weekly staffing return to the CQT",
+                                  "review_date": today + datetime.timedelta(days=30)}]} if lifting else {}
+            route_services.write_report(user=cqm, case_id=case.pk, body="Demo report to DMT.", **kw)
+
+        def version(case):
+            return case.__class__.objects.get(pk=case.pk).current_report().version
+
+        def advance(loc, target, joint=False):
+            case = case_services.open_case(user=cqm, provider_id=providers[loc].pk, level="sosg",
+                                           rationale="Demo: serious concerns about quality and safety",
+                                           jointly_commissioned=joint)
+            decide(case, "agree_at_risk")
+            plan = route_services.create_improvement_plan(user=officer, case_id=case.pk, start_date=today,
+                                                          review_date=today + datetime.timedelta(days=28))
+            case_services.add_action(user=officer, plan_id=plan.pk, area_of_concern="Staffing",
+                                     action="Safe staffing levels on every shift", owner="provider",
+                                     due_date=today + datetime.timedelta(days=14))
+            if target == "at_risk":
+                return case
+            if target == "oversight":
+                decide(case, "route1_fully_complied", oversight_until=later)
+                return case
+            decide(case, "route1_not_complied")
+            report(case)
+            if target == "suspension_proposed":
+                return case
+            route_services.record_dmt_decision(user=dmt, case_id=case.pk, endorsed=True, rationale="",
+                                               report_version=version(case))
+            if target == "suspension_endorsed":
+                return case
+            route_services.sign_off(user=dass, case_id=case.pk, capacity="dass", report_version=version(case))
+            if joint:
+                route_services.sign_off(user=icb, case_id=case.pk, capacity="icb", report_version=version(case))
+            if target == "suspended":
+                return case
+            if target == "provider_failure":
+                decide(case, "provider_failed")
+                return case
+            decide(case, "sufficient_progress", open_areas_reason="Demo: staffing plan in place")
+            report(case, lifting=True)
+            if target == "lifting_proposed":
+                return case
+            route_services.record_dmt_decision(user=dmt, case_id=case.pk, endorsed=True, rationale="",
+                                               report_version=version(case))
+            if target == "lifting_endorsed":
+                return case
+            route_services.sign_off(user=dass, case_id=case.pk, capacity="dass", report_version=version(case))
+            if joint:
+                route_services.sign_off(user=icb, case_id=case.pk, capacity="icb", report_version=version(case))
+            return case
+
+        advance("1-101000013", "at_risk")
+        advance("1-101000014", "suspension_proposed")
+        advance("1-101000015", "suspension_endorsed", joint=True)
+        advance("1-101000016", "suspended", joint=True)
+        advance("1-101000017", "lifting_proposed")
+        advance("1-101000018", "lifting_endorsed")
+        advance("1-101000019", "oversight")
+        advance("1-101000020", "lifted")
+        advance("1-101000010", "provider_failure")
