@@ -85,8 +85,11 @@ lint: venv
 assets:
 	scripts/build-assets.sh
 
-bench: venv
-	$(PY) manage.py bench $(BENCH_ARGS)
+bench: export DATABASE_URL ?= $(TEST_DATABASE_URL)
+bench: venv system-deps
+	@scripts/services.sh
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py migrate --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py bench $(BENCH_ARGS)
 
 workflow: venv
 	$(PY) manage.py workflow_svg $(WORKFLOW_ARGS)

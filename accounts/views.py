@@ -5,12 +5,14 @@ from django.views.decorators.http import require_POST
 
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
+from deadlines import services as deadline_services
 
 
 def home(request):
     """Each person lands on their own work (issue 3)."""
     context = concern_selectors.home_for(request.user)
     context["can_log"] = concern_perms.can_log_concern(request.user)
+    context["my_deadlines"] = deadline_services.due_for(request.user)
     return render(request, "home.html", context)
 
 

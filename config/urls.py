@@ -15,5 +15,6 @@ urlpatterns = [
     path("providers/", include("providers.urls")),
     path("concerns/", include("concerns.urls")),
     path("cases/", include("escalation.urls")),
+    path("deadlines/", include("deadlines.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -14,6 +14,8 @@ from accounts import roles
 from accounts.roles import has_role
 from audit.services import record
 from core.evidence import validate_evidence
+from deadlines import services as deadlines
+from deadlines.models import Deadline
 from providers.models import PlacementStatus, Provider
 
 from . import permissions as perms
@@ -103,30 +105,41 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
             raise ValidationError({"members_present": "Enter the members present"})
         provider = case.provider
         label = SPRG_DECISIONS[decision]
+        after = []  # deadlines this decision starts, created once the decision row exists
         if decision == "monthly_review":
             if case.route != Route.SUSPENDED:
                 raise TransitionNotAllowed("Monthly progress reviews are recorded while placements are suspended")
             case.route_deadline = _one_month_after(meeting_date)
+            deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
+            after.append(("monthly", case.route_deadline))
         elif decision == "agree_at_risk":
             _transition(case, decision, user, notes)
             case.route_deadline = new_deadline or meeting_date + datetime.timedelta(weeks=ROUTE_1_WEEKS)
             _set_placement(provider, PlacementStatus.AT_RISK, f"SPRG {meeting_date:%-d %b %Y}: {label}", case, today)
+            after.append(("route1", case.route_deadline))
         elif decision == "route1_extend":
             if not new_deadline or (case.route_deadline and new_deadline <= case.route_deadline) \
                     or new_deadline <= today:
                 raise ValidationError({"new_deadline": "Enter a new deadline later than the current one"})
             _transition(case, decision, user, notes)
             case.route_deadline = new_deadline
+            deadlines.supersede(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user,
+                                reason=f"SPRG extended the deadline: {notes}")
+            after.append(("route1", new_deadline))
         elif decision == "route1_fully_complied":
             if not oversight_until or oversight_until <= today:
                 raise ValidationError({"oversight_until": "Enter when greater initial oversight ends (a future date)"})
             _transition(case, decision, user, notes)
             case.oversight_until, case.route_deadline = oversight_until, None
+            deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
+            after.append(("oversight", oversight_until))
             _set_placement(provider, PlacementStatus.OPEN, f"SPRG {meeting_date:%-d %b %Y}: {label}", case, today)
         elif decision in ("route1_not_complied", "urgent_route2"):
             _transition(case, decision, user, notes)
             case.reports.filter(kind=DecisionReport.Kind.SUSPENSION).update(superseded=True)
             case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT ordinarily within a week
+            deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
+            after.append(("dmt", case.route_deadline))
         elif decision == "sufficient_progress":
             open_areas = _open_improvement_areas(case)
             if open_areas and not open_areas_reason.strip():
@@ -135,9 +148,14 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
             _transition(case, decision, user, notes)
             case.reports.filter(kind=DecisionReport.Kind.LIFTING).update(superseded=True)
             case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT considers the lifting report
+            deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
+            after.append(("dmt", case.route_deadline))
         elif decision == "provider_failed":
             _transition(case, decision, user, notes)
             case.closed_at, case.closing_reason = timezone.now(), f"Provider Failure Policy: {notes}"
+            Deadline.objects.filter(case=case, status__in=deadlines.LIVE).update(
+                status=Deadline.Status.WAIVED, status_reason="Case ended under the Provider Failure Policy",
+                status_changed_by=user, status_changed_at=timezone.now())
             provider = Provider.objects.select_for_update().get(pk=provider.pk)
             provider.provider_failure_flagged_on = today
             provider.save(update_fields=["provider_failure_flagged_on", "updated_at"])
@@ -145,6 +163,10 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
         entry = SprgDecision.objects.create(meeting=meeting, case=case, decision=label,
                                             notes=notes + (f"\nOpen areas: {open_areas_reason}" if open_areas_reason
                                                            else ""), recorded_by=user)
+        kinds = {"route1": Deadline.Kind.ROUTE1_DECISION, "dmt": Deadline.Kind.DMT_CONSIDERATION,
+                 "monthly": Deadline.Kind.SPRG_MONTHLY, "oversight": Deadline.Kind.OVERSIGHT_END}
+        for what, due in after:
+            deadlines.schedule(key=f"{what}:sprg:{entry.pk}", kind=kinds[what], case=case, due_date=due)
         event = record(actor=user, obj=case, kind=f"sprg_{decision}", summary=f"SPRG: {label}",
                        changes={"meeting": str(meeting), "notes": notes, "route": case.route,
                                 "route_deadline": case.route_deadline, "oversight_until": case.oversight_until,
@@ -164,6 +186,8 @@ def create_improvement_plan(*, user, case_id: int, start_date, review_date) -> A
             raise ValidationError({"review_date": "The review date cannot be before the plan's start date"})
         plan = ActionPlan.objects.create(case=case, level=case.level, kind=ActionPlan.Kind.IMPROVEMENT,
                                          start_date=start_date, review_date=review_date, created_by=user)
+        deadlines.schedule(key=f"plan_review:{plan.pk}:{review_date}", kind=Deadline.Kind.PLAN_REVIEW, case=case,
+                           title="Review of the improvement plan", due_date=review_date)
         record(actor=user, obj=case, kind="improvement_plan_created", summary="Improvement plan recorded",
                changes={"start_date": start_date, "review_date": review_date})
     return plan
@@ -256,6 +280,10 @@ def record_dmt_decision(*, user, case_id: int, endorsed: bool, rationale: str, r
                     case.route_deadline = today + datetime.timedelta(weeks=ROUTE_1_WEEKS)
         _transition(case, name, user, rationale or "Endorsed")
         case.save()
+        deadlines.meet(case=case, kinds=[Deadline.Kind.DMT_CONSIDERATION], user=user)
+        if not endorsed and suspension:
+            deadlines.schedule(key=f"route1:dmt:{report.pk}", kind=Deadline.Kind.ROUTE1_DECISION, case=case,
+                               due_date=case.route_deadline)
         sign_off = SignOff.objects.create(report=report, report_version=report.version, capacity=SignOff.Capacity.DMT,
                                           decision=SignOff.Decision.APPROVED if endorsed else SignOff.Decision.DECLINED,
                                           rationale=rationale, signed_by=user)
@@ -300,11 +328,20 @@ def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
                 _set_placement(case.provider, PlacementStatus.SUSPENDED, f"Suspension signed off ({report})", case,
                                today)
                 case.route_deadline = _one_month_after(today)  # the SPRG considers progress monthly
+                deadlines.schedule(key=f"monthly:report:{report.pk}", kind=Deadline.Kind.SPRG_MONTHLY, case=case,
+                                   due_date=case.route_deadline)
                 summary += ": placements suspended"
             else:
                 stage = RouteNotification.Stage.LIFTING
                 _transition(case, "lift", user, summary)
                 case.route_deadline = None
+                for i, condition in enumerate(report.conditions):
+                    deadlines.schedule(key=f"condition:{report.pk}:{i}", kind=Deadline.Kind.CONDITION_REVIEW,
+                                       case=case, title=f"Review of condition: {condition['condition']}"[:300],
+                                       due_date=datetime.date.fromisoformat(condition["review_date"]))
+                if report.oversight_until:
+                    deadlines.schedule(key=f"oversight:report:{report.pk}", kind=Deadline.Kind.OVERSIGHT_END,
+                                       case=case, due_date=report.oversight_until)
                 case.oversight_until = report.oversight_until
                 status = PlacementStatus.CONDITIONS if report.conditional else PlacementStatus.OPEN
                 _set_placement(case.provider, status, f"Lifting signed off ({report})", case, today)

@@ -1,10 +1,9 @@
-from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import events_for
 
 from . import permissions as perms
-from .models import LADDER, EscalationCase, Level, PlanAction
+from .models import LADDER, EscalationCase, Level
 from .services import TARGET, is_skip
 
 
@@ -44,21 +43,6 @@ def ladder(case) -> list[dict]:
     return [{"level": lv, "step": i + 1, "current": case.level == lv} for i, lv in enumerate(LADDER)]
 
 
-def due_items(case) -> list[dict]:
-    today = timezone.localdate()
-    items = []
-    if case.route_deadline and case.is_open:
-        items.append({"what": f"Next suspension-route decision ({case.get_route_display()})",
-                      "due": case.route_deadline, "overdue": case.route_deadline < today})
-    for plan in filter(None, [case.current_plan(), case.improvement_plan()]):
-        items.append({"what": f"Review of the {plan.get_kind_display()}", "due": plan.review_date,
-                      "overdue": plan.review_date < today})
-        for action in plan.actions.exclude(status=PlanAction.Status.COMPLETE):
-            items.append({"what": f"Action: {action.area_of_concern} ({action.get_owner_display()})",
-                          "due": action.due_date, "overdue": action.due_date < today})
-    return sorted(items, key=lambda i: i["due"])
-
-
 def route_actions(case, user) -> dict:
     """Which suspension-route actions this user may take now (buttons on the case page)."""
     from accounts import roles
@@ -96,12 +80,13 @@ def case_page(case, user) -> dict:
         "ladder": ladder(case),
         "moves": available_moves(case, user),
         "blocked": blocked_moves(case, user),
-        "due": due_items(case),
         "meetings": case.meetings.prefetch_related("documents").select_related("recorded_by"),
         "plans": case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"),
         "concerns": case.concerns.all(),
         "events": events_for(case)[:100],
         "route": route_actions(case, user),
+        "deadlines": case.deadlines.all(),
+        "can_change_deadlines": perms.can_move_case(case, user),
         "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
         "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
         "visits": case.visits.all(),

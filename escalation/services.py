@@ -11,6 +11,8 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from audit.services import record
 from concerns.models import Concern, RiskAssessment
 from core.evidence import save_checked_upload
+from deadlines import services as deadlines
+from deadlines.models import Deadline
 from providers.models import Provider
 
 from . import permissions as perms
@@ -158,6 +160,9 @@ def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rat
         method(by=user, description=reason)
         if case.level in (Level.CLOSED, Level.PROVIDER_FAILURE):
             case.closed_at, case.closing_reason = timezone.now(), reason
+            Deadline.objects.filter(case=case, status__in=deadlines.LIVE).update(
+                status=Deadline.Status.WAIVED, status_reason=f"Case {case.get_level_display().lower()}",
+                status_changed_by=user, status_changed_at=timezone.now())
         case.save()
         event = record(actor=user, obj=case, kind=f"case_{TRANSITIONS[transition_name]}",
                summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}: {reason}",
@@ -228,6 +233,8 @@ def create_plan(*, user, case_id: int, kind: str, start_date, review_date) -> Ac
             raise ValidationError({"review_date": "The review date cannot be before the plan's start date"})
         plan = ActionPlan.objects.create(case=case, level=case.level, kind=kind, start_date=start_date,
                                          review_date=review_date, created_by=user)
+        deadlines.schedule(key=f"plan_review:{plan.pk}:{review_date}", kind=Deadline.Kind.PLAN_REVIEW, case=case,
+                           title=f"Review of the {plan.get_kind_display()}", due_date=review_date)
         record(actor=user, obj=case, kind="plan_created", summary=f"{plan} agreed at {case.get_level_display()}",
                changes={"kind": kind, "start_date": start_date, "review_date": review_date})
     return plan
@@ -247,6 +254,8 @@ def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: 
             raise ValidationError({"due_date": "The due date must be today or in the future"})
         item = PlanAction.objects.create(plan=plan, area_of_concern=area_of_concern, action=action, owner=owner,
                                          due_date=due_date)
+        deadlines.schedule(key=f"action:{item.pk}:{due_date}", kind=Deadline.Kind.PLAN_ACTION, case=case,
+                           title=f"Action due: {area_of_concern}"[:300], due_date=due_date)
         record(actor=user, obj=case, kind="plan_action_added", summary=f"Action added: {area_of_concern}",
                changes={"plan": plan.pk, "area_of_concern": area_of_concern, "action": action, "owner": owner,
                         "due_date": due_date})
@@ -271,6 +280,13 @@ def update_action(*, user, action_id: int, status: str, evidence: str, due_date,
             changes["evidence"] = [item.evidence, evidence]
         if not changes:
             raise ValidationError({"status": "Nothing changed"})
+        if "due_date" in changes:
+            deadlines.supersede(case=case, kinds=[Deadline.Kind.PLAN_ACTION], user=user, reason=reason,
+                                key_prefix=f"action:{item.pk}:")
+            deadlines.schedule(key=f"action:{item.pk}:{due_date}", kind=Deadline.Kind.PLAN_ACTION, case=case,
+                               title=f"Action due: {item.area_of_concern}"[:300], due_date=due_date)
+        if status == PlanAction.Status.COMPLETE:
+            deadlines.meet(case=case, kinds=[Deadline.Kind.PLAN_ACTION], user=user, key_prefix=f"action:{item.pk}:")
         item.status, item.evidence, item.due_date = status, evidence, due_date
         item.save()
         record(actor=user, obj=case, kind="plan_action_updated", summary=f"Action updated: {item.area_of_concern}",
@@ -310,7 +326,10 @@ def record_review(*, user, plan_id: int, review_date, verdict: str, notes: str,
             new_review_date = None
         review = PerformanceReview.objects.create(plan=plan, review_date=review_date, verdict=verdict, notes=notes,
                                                   new_review_date=new_review_date, recorded_by=user)
+        deadlines.meet(case=case, kinds=[Deadline.Kind.PLAN_REVIEW], user=user, key_prefix=f"plan_review:{plan.pk}:")
         if new_review_date:
+            deadlines.schedule(key=f"plan_review:{plan.pk}:{new_review_date}", kind=Deadline.Kind.PLAN_REVIEW,
+                               case=case, title=f"Review of the {plan.get_kind_display()}", due_date=new_review_date)
             old = plan.review_date
             plan.review_date = new_review_date
             plan.save(update_fields=["review_date"])

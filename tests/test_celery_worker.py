@@ -75,3 +75,20 @@ def test_logging_a_restricted_concern_notifies_safeguarding_leads_through_a_real
     note = Notification.objects.get(recipient=lead)
     assert concern.reference in note.message
     assert note.dedupe_key == f"advice-needed:{concern.pk}"
+
+
+@pytest.mark.services
+def test_the_deadline_sweep_runs_on_a_real_worker_and_is_idempotent(celery_worker_process):
+    from deadlines import services as deadline_services
+    from deadlines.models import Reminder
+    from deadlines.tasks import sweep_deadlines
+    from tests.factories import CaseFactory
+
+    cqm = UserFactory(roles=[roles.CQM], email="cqm@example.gov.uk")
+    case = CaseFactory(level="ppm", owner=cqm)
+    for i in range(5):
+        deadline_services.schedule(key=f"worker:{i}", kind="plan_review", case=case, due_date=timezone.localdate())
+    first = sweep_deadlines.delay().get(timeout=60)
+    second = sweep_deadlines.delay().get(timeout=60)
+    assert first["sent"] == 5 and second["sent"] == 0
+    assert Reminder.objects.count() == 5

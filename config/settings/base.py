@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "concerns",
     "escalation",
     "letters",
+    "deadlines",
     "core",
 ]
 
@@ -163,3 +164,10 @@ LOGGING = {
     "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
 }
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+
+# Deadline reminders: how many working days before the due date the first reminder goes out.
+DEADLINE_REMINDER_WORKING_DAYS = env.int("DEADLINE_REMINDER_WORKING_DAYS", default=2)
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {"task": "deadlines.tasks.sweep_deadlines", "schedule": env.int("DEADLINE_SWEEP_SECONDS",
+                                                                                        default=15 * 60)},
+}

@@ -1,0 +1,80 @@
+"""`make bench`: performance figures, each beside its floor. Everything runs in a transaction that is rolled
+back, so it leaves the database as it found it."""
+
+import datetime
+import random
+import statistics
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from deadlines.models import Deadline
+from deadlines.services import LIVE, sweep
+from deadlines.workingdays import add_working_days
+from escalation.models import EscalationCase
+from providers.models import Provider
+
+
+class Rollback(Exception):
+    pass
+
+
+class Command(BaseCommand):
+    help = "Benchmark the deadline sweep over 50,000 open deadlines against the bare SQL of its query."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--deadlines", type=int, default=50_000)
+        parser.add_argument("--due", type=int, default=1_000, help="how many of them are due for a reminder")
+
+    def handle(self, *args, deadlines, due, **options):
+        self.stdout.write(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+        try:
+            with transaction.atomic():
+                self._sweep_bench(deadlines, due)
+                raise Rollback
+        except Rollback:
+            pass
+        self.stdout.write("letter rendering: not benchmarked yet (letters are issue 6, not built)")
+
+    def _sweep_bench(self, total, due):
+        today = timezone.localdate()
+        user = User.objects.create(username=f"bench-{time.time_ns()}", email="bench@example.gov.uk")
+        provider = Provider.objects.create(cqc_location_id=f"1-9{time.time_ns() % 10**9:09d}", name="Bench",
+                                           address="x", postcode="X1 1XX")
+        case = EscalationCase.objects.create(reference=f"BENCH-{time.time_ns() % 10**8}", provider=provider,
+                                             owner=user, opened_by=user)
+        rng = random.Random(1)
+        rows = [Deadline(key=f"bench:{i}", kind="plan_action", title=f"Bench {i}", case=case, assignee=user,
+                         due_date=today + datetime.timedelta(days=rng.randint(30, 400)) if i >= due
+                         else today + datetime.timedelta(days=rng.randint(-3, 1)))
+                for i in range(total)]
+        Deadline.objects.bulk_create(rows, batch_size=5000)
+        connection.cursor().execute("ANALYZE deadlines_deadline") if connection.vendor == "postgresql" else None
+        horizon = add_working_days(today, 2)
+
+        def floor():
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT id, due_date, status, assignee_id, case_id FROM deadlines_deadline "
+                               "WHERE status IN %s AND due_date <= %s ORDER BY due_date, id",
+                               [tuple(LIVE), horizon])
+                return len(cursor.fetchall())
+
+        timings = {}
+        for name, fn in [("bare SQL of the sweep's query", floor), ("sweep, first run (sends reminders)", sweep),
+                         ("sweep, second run (nothing new to send)", sweep)]:
+            start = time.perf_counter()
+            result = fn()
+            timings[name] = time.perf_counter() - start
+            self.stdout.write(f"{name:<45} {timings[name]:7.3f} s   {result}")
+        quiet = [self._time(sweep) for _ in range(3)]
+        self.stdout.write(f"{'sweep, idle runs (median of 3)':<45} {statistics.median(quiet):7.3f} s")
+        self.stdout.write(f"open deadlines: {total:,}, due for a reminder: {due:,}; target: sweep <= 5 s")
+
+    @staticmethod
+    def _time(fn):
+        start = time.perf_counter()
+        fn()
+        return time.perf_counter() - start

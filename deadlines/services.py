@@ -1,0 +1,141 @@
+"""Creating, meeting, extending and sweeping deadlines. Called inside the transaction of the action that
+starts or meets them, so a deadline exists exactly when its starting event does."""
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts import roles
+from accounts.roles import has_role
+from accounts.services import notify
+from audit.services import record
+
+from .models import Deadline, Reminder
+from .workingdays import add_working_days
+
+LIVE = [Deadline.Status.OPEN, Deadline.Status.EXTENDED, Deadline.Status.MISSED]
+
+
+def schedule(*, key: str, kind: str, case, due_date, title: str = "", assignee=None) -> Deadline:
+    deadline, _ = Deadline.objects.get_or_create(key=key, defaults={
+        "kind": kind, "title": title or Deadline.Kind(kind).label, "case": case, "due_date": due_date,
+        "assignee": assignee or case.owner})
+    return deadline
+
+
+def meet(*, case, kinds, user=None, key_prefix: str = "") -> int:
+    """The event a deadline waits for has been recorded: mark the live ones met."""
+    qs = Deadline.objects.filter(case=case, kind__in=kinds, status__in=LIVE)
+    if key_prefix:
+        qs = qs.filter(key__startswith=key_prefix)
+    return qs.update(status=Deadline.Status.MET, status_changed_by=user, status_changed_at=timezone.now(),
+                     status_reason="Met: the event it waited for was recorded")
+
+
+def supersede(*, case, kinds, user, reason: str, key_prefix: str = "") -> int:
+    """A deadline was moved (e.g. Route 1 extended, plan timescales reviewed): the old row says 'extended'."""
+    qs = Deadline.objects.filter(case=case, kind__in=kinds, status__in=LIVE)
+    if key_prefix:
+        qs = qs.filter(key__startswith=key_prefix)
+    return qs.update(status=Deadline.Status.EXTENDED, status_changed_by=user, status_changed_at=timezone.now(),
+                     status_reason=reason)
+
+
+def can_manage(user, deadline) -> bool:
+    return has_role(user, roles.CQM) or (deadline.assignee_id == user.pk and has_role(user, roles.CONTRACT_OFFICER))
+
+
+def extend_deadline(*, user, deadline_id: int, new_due_date, reason: str) -> Deadline:
+    if not reason.strip():
+        raise ValidationError({"reason": "Enter why the deadline is being extended"})
+    with transaction.atomic():
+        deadline = Deadline.objects.select_for_update().select_related("case").get(pk=deadline_id)
+        if not can_manage(user, deadline):
+            raise PermissionDenied("Only a CQM or the person responsible changes a deadline")
+        if deadline.status not in LIVE:
+            raise ValidationError({"new_due_date": f"This deadline is already {deadline.get_status_display().lower()}"})
+        if new_due_date <= deadline.due_date:
+            raise ValidationError({"new_due_date": "The new date must be later than the current due date"})
+        old = deadline.due_date
+        deadline.due_date, deadline.status = new_due_date, Deadline.Status.EXTENDED
+        deadline.status_reason, deadline.status_changed_by = reason, user
+        deadline.status_changed_at = timezone.now()
+        deadline.save()
+        deadline.reminders.all().delete()  # reminders restart for the new date
+        record(actor=user, obj=deadline.case, kind="deadline_extended",
+               summary=f"{deadline.title}: extended to {new_due_date:%-d %B %Y}",
+               changes={"deadline": deadline.pk, "due_date": [old, new_due_date], "reason": reason})
+    return deadline
+
+
+def waive_deadline(*, user, deadline_id: int, reason: str) -> Deadline:
+    if not reason.strip():
+        raise ValidationError({"reason": "Enter why the deadline is being waived"})
+    with transaction.atomic():
+        deadline = Deadline.objects.select_for_update().select_related("case").get(pk=deadline_id)
+        if not has_role(user, roles.CQM):
+            raise PermissionDenied("Only a CQM waives a deadline")
+        if deadline.status not in LIVE:
+            raise ValidationError({"reason": f"This deadline is already {deadline.get_status_display().lower()}"})
+        deadline.status, deadline.status_reason = Deadline.Status.WAIVED, reason
+        deadline.status_changed_by, deadline.status_changed_at = user, timezone.now()
+        deadline.save()
+        record(actor=user, obj=deadline.case, kind="deadline_waived", summary=f"{deadline.title}: waived",
+               changes={"deadline": deadline.pk, "reason": reason})
+    return deadline
+
+
+def _remind(deadline: Deadline, kind: str, recipient) -> bool:
+    """Send one reminder at most once: the Reminder row and the message commit together, so a failed
+    email rolls the row back and the next sweep tries again."""
+    when = {"before": f"due {deadline.due_date:%-d %B %Y}", "due": "due today",
+            "overdue": f"overdue since {deadline.due_date:%-d %B %Y}"}[kind]
+    try:
+        with transaction.atomic():
+            Reminder.objects.create(deadline=deadline, kind=kind, recipient=recipient)
+            notify(users=[recipient], message=f"{deadline.case.reference} {deadline.case.provider}: {deadline.title}, "
+                                              f"{when}", link=deadline.get_absolute_url(),
+                   dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}")
+    except IntegrityError:
+        return False
+    return True
+
+
+def sweep(today=None) -> dict:
+    """Remind before and on the due date; mark overdue ones missed and escalate them to the case's manager."""
+    today = today or timezone.localdate()
+    horizon = add_working_days(today, settings.DEADLINE_REMINDER_WORKING_DAYS)
+    counts = {"checked": 0, "sent": 0, "missed": 0}
+    due = (Deadline.objects.filter(status__in=LIVE, due_date__lte=horizon)
+           .select_related("case__provider", "case__owner", "assignee").order_by("due_date", "id"))
+    # Skip what was already sent without a round trip each; the unique constraint still decides races.
+    already = set(Reminder.objects.filter(deadline__status__in=LIVE, deadline__due_date__lte=horizon)
+                  .values_list("deadline_id", "kind", "recipient_id"))
+    for deadline in due.iterator(chunk_size=500):
+        counts["checked"] += 1
+        if deadline.due_date < today:
+            if deadline.status != Deadline.Status.MISSED:
+                counts["missed"] += Deadline.objects.filter(pk=deadline.pk, status__in=LIVE).exclude(
+                    status=Deadline.Status.MISSED).update(status=Deadline.Status.MISSED,
+                                                           status_changed_at=timezone.now(),
+                                                           status_reason="Not met by the due date")
+            kind, recipients = "overdue", {deadline.assignee, deadline.case.owner}
+        else:
+            kind = "due" if deadline.due_date == today else "before"
+            recipients = {deadline.assignee}
+        for recipient in filter(None, recipients):
+            if (deadline.pk, kind, recipient.pk) not in already:
+                counts["sent"] += _remind(deadline, kind, recipient)
+    return counts
+
+
+def due_for(user, *, days: int = 14):
+    """A person's own deadlines (responsible, or the case's manager) that are overdue or due soon."""
+    import datetime
+
+    from django.db.models import Q
+
+    horizon = timezone.localdate() + datetime.timedelta(days=days)
+    return (Deadline.objects.filter(Q(assignee=user) | Q(case__owner=user), status__in=LIVE, due_date__lte=horizon)
+            .select_related("case__provider").order_by("due_date"))

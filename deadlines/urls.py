@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+app_name = "deadlines"
+urlpatterns = [
+    path("<int:pk>/extend/", views.extend, name="extend"),
+    path("<int:pk>/waive/", views.waive, name="waive"),
+]
