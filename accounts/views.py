@@ -1,4 +1,5 @@
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -6,6 +7,7 @@ from django.views.decorators.http import require_POST
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from deadlines import services as deadline_services
+from deadlines.views import calendar_token
 
 
 def home(request):
@@ -13,6 +15,8 @@ def home(request):
     context = concern_selectors.home_for(request.user)
     context["can_log"] = concern_perms.can_log_concern(request.user)
     context["my_deadlines"] = deadline_services.due_for(request.user)
+    context["calendar_url"] = request.build_absolute_uri(
+        reverse("deadlines:calendar", args=[calendar_token(request.user)]))
     return render(request, "home.html", context)
 
 

@@ -6,4 +6,5 @@ app_name = "deadlines"
 urlpatterns = [
     path("<int:pk>/extend/", views.extend, name="extend"),
     path("<int:pk>/waive/", views.waive, name="waive"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
 ]

@@ -312,3 +312,10 @@ class Command(BaseCommand):
         advance("1-101000019", "oversight")
         advance("1-101000020", "lifted")
         advance("1-101000010", "provider_failure")
+        # Demo only: age two deadlines so the home pages show something due today and something overdue.
+        from deadlines.models import Deadline
+
+        first = Deadline.objects.filter(kind="dmt_consideration", status="open").order_by("pk")
+        first.filter(pk__in=first.values("pk")[:1]).update(due_date=today - datetime.timedelta(days=2))
+        actions = Deadline.objects.filter(kind="plan_action", status="open").order_by("pk")
+        actions.filter(pk__in=actions.values("pk")[:1]).update(due_date=today)
