@@ -13,6 +13,7 @@ from django_fsm import has_transition_perm
 
 from accounts import permissions as account_perms
 from audit.services import record
+from core import outbox
 from core.evidence import save_checked_upload
 from providers.models import Provider
 
@@ -82,7 +83,7 @@ def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
                      "evidence": [e.original_name for e in evidence]},
         )
         if restricted:
-            transaction.on_commit(lambda: tasks.notify_safeguarding_leads.delay(concern.pk))
+            outbox.enqueue(tasks.notify_safeguarding_leads, concern.pk)
     return concern
 
 
@@ -149,7 +150,7 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
         concern.save()
         record(actor=user, obj=concern, kind="routed_to_further_action",
                summary="Sent straight to further action", changes={"state": concern.state, "reason": reason})
-        transaction.on_commit(lambda: tasks.notify_further_action.delay(concern.pk))
+        outbox.enqueue(tasks.notify_further_action, concern.pk)
     return concern
 
 
@@ -172,7 +173,7 @@ def record_jqmm_outcome(*, user, concern_id: int, further_action: bool, notes: s
                summary=f"JQMM outcome: {concern.get_state_display()}",
                changes={"state": concern.state, "notes": notes, "jqmm": concern.jqmm})
         if further_action:
-            transaction.on_commit(lambda: tasks.notify_further_action.delay(concern.pk))
+            outbox.enqueue(tasks.notify_further_action, concern.pk)
     return concern
 
 

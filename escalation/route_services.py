@@ -13,6 +13,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from accounts import roles
 from accounts.roles import has_role
 from audit.services import record
+from core import outbox
 from core.evidence import validate_evidence
 from deadlines import services as deadlines
 from deadlines.models import Deadline
@@ -171,7 +172,7 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
                        changes={"meeting": str(meeting), "notes": notes, "route": case.route,
                                 "route_deadline": case.route_deadline, "oversight_until": case.oversight_until,
                                 "open_areas_reason": open_areas_reason})
-        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return entry
 
 
@@ -295,7 +296,7 @@ def record_dmt_decision(*, user, case_id: int, endorsed: bool, rationale: str, r
                        + ("" if endorsed or not suspension else f"; back to Route 1 ({return_to})"),
                        changes={"report": report.pk, "report_version": report.version, "rationale": rationale,
                                 "route": case.route, "return_to": return_to if not endorsed else ""})
-        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return sign_off
 
 
@@ -352,7 +353,7 @@ def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
         event = record(actor=user, obj=case, kind="signed_off", summary=summary,
                        changes={"capacity": capacity, "report": report.pk, "report_version": report.version,
                                 "route": case.route})
-        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return entry
 
 

@@ -10,6 +10,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 
 from audit.services import record
 from concerns.models import Concern, RiskAssessment
+from core import outbox
 from core.evidence import save_checked_upload
 from deadlines import services as deadlines
 from deadlines.models import Deadline
@@ -102,7 +103,7 @@ def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: 
                         "rationale": rationale, "concerns": [c.reference for c in concerns],
                         "jointly_commissioned": jointly_commissioned,
                         "reopened_from": reopened_from.reference if reopened_from else None})
-        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return case
 
 
@@ -168,7 +169,7 @@ def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rat
                summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}: {reason}",
                changes={"level": [before, case.level], "reason": reason,
                         "skip_rationale": skip_rationale.strip() if skipping else ""})
-        transaction.on_commit(lambda: tasks.notify_case_team.delay(case.pk, event.pk))
+        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return case
 
 

@@ -168,6 +168,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 # Deadline reminders: how many working days before the due date the first reminder goes out.
 DEADLINE_REMINDER_WORKING_DAYS = env.int("DEADLINE_REMINDER_WORKING_DAYS", default=2)
 CELERY_BEAT_SCHEDULE = {
+    "relay-outbox": {"task": "core.tasks.relay_outbox", "schedule": 60},
     "sweep-deadlines": {"task": "deadlines.tasks.sweep_deadlines", "schedule": env.int("DEADLINE_SWEEP_SECONDS",
                                                                                         default=15 * 60)},
 }

@@ -1,0 +1,112 @@
+"""If Redis is down when someone acts, the action still succeeds and its work runs once Redis is back."""
+
+import datetime
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts import roles
+from accounts.models import Notification
+from concerns import services
+from config.celery import app as celery_app
+from core.models import OutboxMessage
+from core.outbox import relay
+from tests.conftest import REQUIRE_SERVICES
+from tests.factories import ProviderFactory, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def reset_broker_pool():
+    """Drop pooled broker connections so the next publish connects to the broker now configured."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_redis(port: int, workdir: Path) -> subprocess.Popen:
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", str(workdir)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    for _ in range(50):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_path):
+    if not shutil.which("redis-server"):
+        if REQUIRE_SERVICES:
+            pytest.fail("redis-server is not installed and REQUIRE_SERVICES=1")
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    redis = start_redis(port, tmp_path)
+    queue = f"outbox-{uuid.uuid4().hex[:8]}"
+    db = connection.settings_dict
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        "CELERY_BROKER_URL": broker, "CELERY_RESULT_BACKEND": broker,
+    }
+    worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
+                               "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@test"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    saved = {k: celery_app.conf[k] for k in ("task_always_eager", "task_default_queue", "broker_url",
+                                             "broker_connection_timeout")}
+    celery_app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=broker,
+                           broker_connection_timeout=2)
+    reset_broker_pool()
+    try:
+        lead = UserFactory(roles=[roles.SAFEGUARDING_LEAD])
+        officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+        provider = ProviderFactory()
+        redis.terminate()
+        redis.wait(timeout=10)
+
+        started = time.monotonic()
+        concern = services.log_concern(user=officer, provider_id=provider.pk, data={
+            "source": "safeguarding", "received_on": timezone.localdate() - datetime.timedelta(days=1),
+            "raised_by": "Nurse", "description": "Fall", "people_affected": 1, "care_management_refs": [],
+            "safety_concern": True, "position_of_trust": False, "referral_uncertain": False})
+        assert time.monotonic() - started < 30, "the action must not hang while the broker is down"
+        assert concern.pk and concern.restricted  # the action succeeded
+        message = OutboxMessage.objects.get()
+        assert message.sent_at is None and message.attempts >= 1
+
+        redis = start_redis(port, tmp_path)
+        assert relay() == 1  # the same process, its pooled connections reconnecting by themselves
+        deadline = time.monotonic() + 60
+        while not Notification.objects.filter(recipient=lead).exists() and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert Notification.objects.filter(recipient=lead, message__contains=concern.reference).count() == 1
+        message.refresh_from_db()
+        assert message.sent_at is not None
+    finally:
+        celery_app.conf.update(**saved)
+        reset_broker_pool()
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+        redis.terminate()
