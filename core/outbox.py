@@ -6,9 +6,10 @@ commit that enqueues anything, and from the `core.tasks.relay_outbox` beat job o
 
 import logging
 
-from celery import current_app
 from django.db import transaction
 from django.utils import timezone
+
+from config.celery import app as celery_app
 
 from .models import OutboxMessage
 
@@ -32,9 +33,10 @@ def relay(limit: int = 500) -> int:
             if message is None:
                 continue
             try:
-                current_app.send_task(message.task, args=message.args, retry=False) \
-                    if not current_app.conf.task_always_eager else current_app.tasks[message.task].apply(
-                        args=message.args).get()
+                if celery_app.conf.task_always_eager:  # tests without a broker: run it here and now
+                    celery_app.tasks[message.task].apply(args=message.args).get()
+                else:
+                    celery_app.send_task(message.task, args=message.args, retry=False)
             except Exception as exc:  # broker down or unreachable: keep the row for the next relay
                 message.attempts += 1
                 message.last_error = f"{type(exc).__name__}: {exc}"[:500]

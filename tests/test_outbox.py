@@ -28,6 +28,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def reset_broker_pool():
     """Drop pooled broker connections so the next publish connects to the broker now configured."""
+    from kombu import pools
+
+    pools.reset()
     celery_app._pool = None
     celery_app.amqp._producer_pool = None
 
@@ -53,7 +56,7 @@ def start_redis(port: int, workdir: Path) -> subprocess.Popen:
 
 @pytest.mark.services
 @pytest.mark.django_db(transaction=True)
-def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_path):
+def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_path, monkeypatch):
     if not shutil.which("redis-server"):
         if REQUIRE_SERVICES:
             pytest.fail("redis-server is not installed and REQUIRE_SERVICES=1")
@@ -71,6 +74,7 @@ def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_p
     worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q", queue,
                                "--without-gossip", "--without-mingle", "--without-heartbeat", "-n", f"{queue}@test"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)  # Celery reads this variable before its own setting
     saved = {k: celery_app.conf[k] for k in ("task_always_eager", "task_default_queue", "broker_url",
                                              "broker_connection_timeout")}
     celery_app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=broker,
@@ -82,6 +86,9 @@ def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_p
         provider = ProviderFactory()
         redis.terminate()
         redis.wait(timeout=10)
+        reset_broker_pool()  # as a web process that has not published since Redis went away
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1)
 
         started = time.monotonic()
         concern = services.log_concern(user=officer, provider_id=provider.pk, data={
@@ -91,7 +98,8 @@ def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_p
         assert time.monotonic() - started < 30, "the action must not hang while the broker is down"
         assert concern.pk and concern.restricted  # the action succeeded
         message = OutboxMessage.objects.get()
-        assert message.sent_at is None and message.attempts >= 1
+        assert message.sent_at is None and message.attempts >= 1, (
+            celery_app.conf.task_always_eager, celery_app.conf.broker_url, message.last_error)
 
         redis = start_redis(port, tmp_path)
         assert relay() == 1  # the same process, its pooled connections reconnecting by themselves
