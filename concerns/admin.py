@@ -23,6 +23,8 @@ class RiskMatrixAdmin(ReadOnlyAdmin):
 @admin.register(RiskAssessment)
 class RiskAssessmentAdmin(ReadOnlyAdmin):
     list_display = ["provider", "engagement", "impact", "level", "assessed_by", "assessed_at"]
+    fields = ["provider", "concern", "engagement", "impact", "matrix", "recommended_level", "level", "assessed_by",
+              "assessed_at"]
 
 
 @admin.register(JqmmMeeting)

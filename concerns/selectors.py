@@ -13,6 +13,8 @@ def with_clearance(queryset, user):
     """Annotate `cleared`: may this user see the concern's details?"""
     if has_role(user, *perms.CLEARED_ROLES):
         return queryset.annotate(cleared=Q(pk__isnull=False))
+    if not perms.can_see_concerns(user):
+        return queryset.annotate(cleared=Q(pk__isnull=True))
     shared = Concern.shared_with.through.objects.filter(concern_id=OuterRef("pk"), user_id=user.pk)
     return queryset.annotate(cleared=Q(restricted=False) | Q(logged_by_id=user.pk) | Q(Exists(shared)))
 

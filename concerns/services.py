@@ -53,7 +53,10 @@ def _check_expected_state(concern: Concern, expected_state: str | None):
 
 
 def _store_evidence(concern, files, user):
-    return [save_checked_upload(EvidenceFile(concern=concern), upload, uploaded_by=user) for upload in files]
+    try:
+        return [save_checked_upload(EvidenceFile(concern=concern), upload, uploaded_by=user) for upload in files]
+    except ValidationError as exc:
+        raise ValidationError({"evidence": exc.messages}) from exc
 
 
 def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
@@ -122,11 +125,17 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
     return entry
 
 
+def _check_advice_recorded(concern):
+    if concern.state == Concern.State.AWAITING_ADVICE:
+        raise ValidationError({"route": "Record the safeguarding advice sought before routing this concern"})
+
+
 def route_to_jqmm(*, user, concern_id: int, meeting_id: int, expected_state: str | None = None) -> Concern:
     with transaction.atomic():
         concern = _locked(concern_id)
         _require(perms.can_route(user, concern))
         _check_expected_state(concern, expected_state)
+        _check_advice_recorded(concern)
         meeting = JqmmMeeting.objects.get(pk=meeting_id)
         if meeting.meeting_date < timezone.localdate():
             raise ValidationError({"meeting": "That JQMM has already taken place; choose a future meeting"})
@@ -145,6 +154,7 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
         concern = _locked(concern_id)
         _require(perms.can_route(user, concern))
         _check_expected_state(concern, expected_state)
+        _check_advice_recorded(concern)
         concern.send_to_further_action(reason=reason, by=user)
         concern.routed_by, concern.routed_at = user, timezone.now()
         concern.save()

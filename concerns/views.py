@@ -39,6 +39,8 @@ def _concern_for(request, pk) -> Concern:
 
 
 def concern_list(request):
+    if not perms.can_see_concerns(request.user):
+        raise PermissionDenied
     state = request.GET.get("state") or None
     if state not in (None, *Concern.State.values):
         state = None
@@ -211,6 +213,8 @@ def risk_assessment_create(request, pk):
 
 
 def jqmm_list(request):
+    if not perms.can_see_concerns(request.user):
+        raise PermissionDenied
     return render(request, "concerns/jqmm_list.html", {
         "meetings": JqmmMeeting.objects.order_by("-meeting_date")[:50],
         "next_jqmm": selectors.next_jqmm(),
@@ -234,6 +238,8 @@ def jqmm_create(request):
 
 
 def jqmm_detail(request, pk):
+    if not perms.can_see_concerns(request.user):
+        raise PermissionDenied
     meeting = get_object_or_404(JqmmMeeting, pk=pk)
     agenda = list(selectors.jqmm_agenda(request.user, meeting))
     for item in agenda:

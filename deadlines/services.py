@@ -33,13 +33,20 @@ def meet(*, case, kinds, user=None, key_prefix: str = "") -> int:
                      status_reason="Met: the event it waited for was recorded")
 
 
-def supersede(*, case, kinds, user, reason: str, key_prefix: str = "") -> int:
-    """A deadline was moved (e.g. Route 1 extended, plan timescales reviewed): the old row says 'extended'."""
-    qs = Deadline.objects.filter(case=case, kind__in=kinds, status__in=LIVE)
+def move(*, case, kind, user, reason: str, new_due_date, key: str, title: str = "", key_prefix: str = "") -> Deadline:
+    """A deadline was moved by a decision (Route 1 extended, an action's due date changed): the live row gets
+    the new date and says 'extended', with the reason; its reminders restart. No live row: a new one."""
+    qs = Deadline.objects.filter(case=case, kind=kind, status__in=LIVE)
     if key_prefix:
         qs = qs.filter(key__startswith=key_prefix)
-    return qs.update(status=Deadline.Status.EXTENDED, status_changed_by=user, status_changed_at=timezone.now(),
-                     status_reason=reason)
+    deadline = qs.order_by("-due_date").first()
+    if deadline is None:
+        return schedule(key=key, kind=kind, case=case, due_date=new_due_date, title=title)
+    deadline.due_date, deadline.status, deadline.status_reason = new_due_date, Deadline.Status.EXTENDED, reason
+    deadline.status_changed_by, deadline.status_changed_at = user, timezone.now()
+    deadline.save()
+    deadline.reminders.all().delete()
+    return deadline
 
 
 def can_manage(user, deadline) -> bool:

@@ -128,7 +128,8 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
-                fields=["provider"], condition=models.Q(level__in=["qa", "ppm", "jimp", "sosg"]),
+                fields=["provider"],
+                condition=models.Q(level__in=["qa", "ppm", "jimp", "sosg"]) & ~models.Q(route="provider_failure"),
                 name="one_open_case_per_provider",
             )
         ]
@@ -173,7 +174,8 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
         return self.plans.filter(kind=ActionPlan.Kind.IMPROVEMENT).order_by("-created_at").first()
 
     def latest_review(self):
-        return PerformanceReview.objects.filter(plan__case=self, plan__level=self.level).order_by(
+        return PerformanceReview.objects.filter(plan__case=self, plan__level=self.level,
+                                                plan__kind__in=["dap", "cap"]).order_by(
             "-review_date", "-id").first()
 
     # --- transitions: the state only; services check input, lock, audit and queue effects -------------

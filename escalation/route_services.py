@@ -124,9 +124,9 @@ def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, mem
                 raise ValidationError({"new_deadline": "Enter a new deadline later than the current one"})
             _transition(case, decision, user, notes)
             case.route_deadline = new_deadline
-            deadlines.supersede(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user,
-                                reason=f"SPRG extended the deadline: {notes}")
-            after.append(("route1", new_deadline))
+            deadlines.move(case=case, kind=Deadline.Kind.ROUTE1_DECISION, user=user, new_due_date=new_deadline,
+                           reason=f"SPRG extended the deadline: {notes}",
+                           key=f"route1:extended:{case.pk}:{new_deadline}")
         elif decision == "route1_fully_complied":
             if not oversight_until or oversight_until <= today:
                 raise ValidationError({"oversight_until": "Enter when greater initial oversight ends (a future date)"})
@@ -273,6 +273,9 @@ def record_dmt_decision(*, user, case_id: int, endorsed: bool, rationale: str, r
             name = "dmt_decline_suspension" if suspension else "dmt_decline_lifting"
             if suspension:
                 today = timezone.localdate()
+                if return_to not in ("restart", "extend"):
+                    raise ValidationError({"return_to": "Choose where the case goes: the start of Route 1 or an "
+                                                        "extension of Route 1 monitoring"})
                 if return_to == "extend":
                     if not new_deadline or new_deadline <= today:
                         raise ValidationError({"new_deadline": "Enter the extended Route 1 deadline (a future date)"})
@@ -368,7 +371,10 @@ def mark_notification_done(*, user, notification_id: int, note: str = "", copy=N
                                            f"on {timezone.localtime(item.done_at):%-d %B %Y %H:%M}"})
         item.done_by, item.done_at, item.note = user, timezone.now(), note
         if copy:
-            validate_evidence(copy)
+            try:
+                validate_evidence(copy)
+            except ValidationError as exc:
+                raise ValidationError({"copy": exc.messages}) from exc
             item.copy_name = copy.name[:255]
             item.copy.save(copy.name, copy, save=False)
         item.save()

@@ -22,7 +22,7 @@ from .forms import (
     VisitForm,
 )
 from .models import Route, RouteNotification, SignOff, SprgMeeting
-from .views import _case
+from .views import _case, _open_case
 
 
 def _perform(request, case, form, template, action, success, context=None):
@@ -54,7 +54,7 @@ def sprg_choices(case):
 
 
 def sprg_decision(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_record_sprg_decision(case, request.user):
         raise PermissionDenied("Only SPRG members record the group's decisions")
     form = SprgDecisionForm(request.POST or None, choices=sprg_choices(case), initial={"expected_route": case.route})
@@ -65,7 +65,7 @@ def sprg_decision(request, pk):
 
 
 def improvement_plan_create(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_keep_route_records(request.user, case):
         raise PermissionDenied
     form = PlanForm(request.POST or None)
@@ -77,7 +77,7 @@ def improvement_plan_create(request, pk):
 
 
 def report_write(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_write_report(request.user, case):
         raise PermissionDenied("Only a Contracts and Quality Manager writes the report")
     lifting = case.route == Route.LIFTING_PROPOSED
@@ -89,7 +89,7 @@ def report_write(request, pk):
 
 
 def dmt_decision(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_record_dmt_decision(case, request.user):
         raise PermissionDenied("Only DMT members record DMT's decision")
     report = case.current_report()
@@ -103,7 +103,7 @@ def dmt_decision(request, pk):
 
 
 def sign_off(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_sign_off(case, request.user):
         raise PermissionDenied("Only the DASS or an ICB colleague signs off")
     report = case.current_report()
@@ -112,6 +112,10 @@ def sign_off(request, pk):
         capacities.append((SignOff.Capacity.DASS, "DASS (Director of Adult Social Services)"))
     if has_role(request.user, roles.ICB_COLLEAGUE) and case.jointly_commissioned:
         capacities.append((SignOff.Capacity.ICB, "ICB colleague (jointly commissioned)"))
+    if not capacities:
+        messages.error(request, "There is nothing for you to sign on this case: an ICB sign-off is needed only where "
+                                "the service is jointly commissioned.")
+        return redirect(case)
     form = SignOffForm(request.POST or None, capacities=capacities,
                        initial={"expected_route": case.route, "report_version": report.version if report else 0})
     return _perform(request, case, form, "escalation/route_form.html",
@@ -135,7 +139,7 @@ def notification_done(request, pk, notification_id):
 
 
 def visit_create(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_keep_route_records(request.user, case):
         raise PermissionDenied
     form = VisitForm(request.POST or None)
@@ -151,7 +155,11 @@ def notification_copy(request, pk, notification_id):
     item = get_object_or_404(RouteNotification, pk=notification_id, case=case)
     if not item.copy:
         raise Http404
-    return FileResponse(item.copy.open("rb"), as_attachment=True, filename=item.copy_name)
+    try:
+        handle = item.copy.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage") from exc
+    return FileResponse(handle, as_attachment=True, filename=item.copy_name)
 
 
 # --- placement status, for brokerage and other systems --------------------------------------------------
@@ -164,6 +172,8 @@ def _placement_rows():
         "since": p.placement_status_since.isoformat() if p.placement_status_since else None,
         "decision": p.placement_decision,
         "case": p.placement_case.reference if p.placement_case else None,
+        "provider_failure_flagged_on": p.provider_failure_flagged_on.isoformat()
+        if p.provider_failure_flagged_on else None,
         "provider_obj": p,
     } for p in providers.order_by("placement_status", "name")]
 
@@ -175,7 +185,7 @@ def placement_status(request):
 
 
 FIELDS = ["provider", "cqc_location_id", "town", "postcode", "placement_status", "placement_status_label", "since",
-          "decision", "case"]
+          "decision", "case", "provider_failure_flagged_on"]
 
 
 def placement_status_csv(request):

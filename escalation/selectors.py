@@ -8,7 +8,8 @@ from .services import TARGET, is_skip
 
 
 def open_cases():
-    return EscalationCase.objects.filter(level__in=LADDER).select_related("provider", "owner")
+    return EscalationCase.objects.filter(level__in=LADDER).exclude(route="provider_failure").select_related(
+        "provider", "owner")
 
 
 def available_moves(case, user) -> list[dict]:

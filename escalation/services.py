@@ -29,6 +29,7 @@ from .models import (
     PerformanceReview,
     PlanAction,
     ProgressNote,
+    Route,
 )
 
 
@@ -52,7 +53,8 @@ def _check_expected(case, expected_level):
 
 
 def _open_case_for(provider_id):
-    return EscalationCase.objects.filter(provider_id=provider_id, level__in=LADDER).first()
+    return EscalationCase.objects.filter(provider_id=provider_id, level__in=LADDER).exclude(
+        route=Route.PROVIDER_FAILURE).first()
 
 
 def recommended_level_for(provider: Provider) -> str | None:
@@ -216,8 +218,11 @@ def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], p
         meeting = CaseMeeting.objects.create(
             case=case, level=case.level, meeting_date=meeting_date, attendees=attendees,
             provider_attended=provider_attended, minutes=minutes, outcome=outcome, recorded_by=user)
-        names = [save_checked_upload(MeetingDocument(meeting=meeting), upload, uploaded_by=user).original_name
-                 for upload in files]
+        try:
+            names = [save_checked_upload(MeetingDocument(meeting=meeting), upload, uploaded_by=user).original_name
+                     for upload in files]
+        except ValidationError as exc:
+            raise ValidationError({"documents": exc.messages}) from exc
         record(actor=user, obj=case, kind="meeting_recorded", summary=f"{meeting} recorded",
                changes={"meeting_date": meeting_date, "level": case.level, "attendees": attendees,
                         "provider_attended": provider_attended, "outcome": outcome, "documents": names})
@@ -282,10 +287,9 @@ def update_action(*, user, action_id: int, status: str, evidence: str, due_date,
         if not changes:
             raise ValidationError({"status": "Nothing changed"})
         if "due_date" in changes:
-            deadlines.supersede(case=case, kinds=[Deadline.Kind.PLAN_ACTION], user=user, reason=reason,
-                                key_prefix=f"action:{item.pk}:")
-            deadlines.schedule(key=f"action:{item.pk}:{due_date}", kind=Deadline.Kind.PLAN_ACTION, case=case,
-                               title=f"Action due: {item.area_of_concern}"[:300], due_date=due_date)
+            deadlines.move(case=case, kind=Deadline.Kind.PLAN_ACTION, user=user, reason=reason, new_due_date=due_date,
+                           key=f"action:{item.pk}:{due_date}", key_prefix=f"action:{item.pk}:",
+                           title=f"Action due: {item.area_of_concern}"[:300])
         if status == PlanAction.Status.COMPLETE:
             deadlines.meet(case=case, kinds=[Deadline.Kind.PLAN_ACTION], user=user, key_prefix=f"action:{item.pk}:")
         item.status, item.evidence, item.due_date = status, evidence, due_date

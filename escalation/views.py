@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from concerns.models import RiskLevel
 from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
 from providers.models import Provider
 
@@ -27,6 +28,18 @@ def _case(request, pk) -> EscalationCase:
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
     return get_object_or_404(EscalationCase.objects.select_related("provider", "owner"), pk=pk)
+
+
+class CaseClosed(Exception):
+    pass
+
+
+def _open_case(request, pk) -> EscalationCase:
+    """The case for an action that needs it open; a closed case is explained, not refused as a 403."""
+    case = _case(request, pk)
+    if not case.is_open:
+        raise CaseClosed(case)
+    return case
 
 
 def case_list(request):
@@ -61,8 +74,8 @@ def case_open(request, provider_id):
         else:
             messages.success(request, f"Case {case.reference} opened at {case.get_level_display()}")
             return redirect(case)
-    return render(request, "escalation/case_open.html", {"form": form, "provider": provider,
-                                                         "recommended": dict(Level.choices).get(recommended)})
+    return render(request, "escalation/case_open.html", {
+        "form": form, "provider": provider, "recommended": RiskLevel(recommended).label if recommended else None})
 
 
 def case_detail(request, pk):
@@ -106,7 +119,7 @@ def case_move(request, pk, transition_name):
 
 
 def meeting_create(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_record_meeting(request.user, case):
         raise PermissionDenied
     form = MeetingForm(request.POST or None, request.FILES or None)
@@ -120,12 +133,15 @@ def meeting_create(request, pk):
 def meeting_document(request, pk, document_id):
     case = _case(request, pk)
     doc = get_object_or_404(MeetingDocument, pk=document_id, meeting__case=case)
-    return FileResponse(doc.file.open("rb"), as_attachment=True, filename=doc.original_name,
-                        content_type=doc.content_type)
+    try:
+        handle = doc.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404("The file is missing from storage") from exc
+    return FileResponse(handle, as_attachment=True, filename=doc.original_name, content_type=doc.content_type)
 
 
 def plan_create(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_manage_plan(request.user, case):
         raise PermissionDenied
     form = PlanForm(request.POST or None)
@@ -136,10 +152,13 @@ def plan_create(request, pk):
 
 
 def action_create(request, pk, plan_id):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     plan = get_object_or_404(ActionPlan, pk=plan_id, case=case)
     if not perms.can_manage_plan(request.user, case):
         raise PermissionDenied
+    if plan.kind != ActionPlan.Kind.IMPROVEMENT and plan.level != case.level:
+        messages.error(request, "That plan belongs to an earlier level of the case; add actions to the current one")
+        return redirect(case)
     form = ActionForm(request.POST or None)
     return _run(request, case, form, "escalation/action_form.html",
                 lambda d: services.add_action(user=request.user, plan_id=plan.pk, **d),
@@ -147,7 +166,7 @@ def action_create(request, pk, plan_id):
 
 
 def action_update(request, pk, action_id):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     item = get_object_or_404(PlanAction, pk=action_id, plan__case=case)
     if not perms.can_manage_plan(request.user, case):
         raise PermissionDenied
@@ -159,7 +178,7 @@ def action_update(request, pk, action_id):
 
 
 def progress_note_create(request, pk, action_id):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     item = get_object_or_404(PlanAction, pk=action_id, plan__case=case)
     if not perms.can_manage_plan(request.user, case):
         raise PermissionDenied
@@ -170,7 +189,7 @@ def progress_note_create(request, pk, action_id):
 
 
 def review_create(request, pk, plan_id):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     plan = get_object_or_404(ActionPlan, pk=plan_id, case=case)
     if not perms.can_record_review(request.user, case):
         raise PermissionDenied
@@ -181,7 +200,7 @@ def review_create(request, pk, plan_id):
 
 
 def link_concern(request, pk):
-    case = _case(request, pk)
+    case = _open_case(request, pk)
     if not perms.can_link_concern(request.user, case):
         raise PermissionDenied
     form = LinkConcernForm(request.POST or None, case=case)

@@ -65,8 +65,12 @@ def parse(raw: bytes) -> ImportReport:
     except UnicodeDecodeError:
         report.file_errors.append("The file is not a UTF-8 CSV file. Save it as 'CSV UTF-8' and try again")
         return report
-    reader = csv.DictReader(io.StringIO(text))
-    headers = reader.fieldnames or []
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        headers = reader.fieldnames or []
+    except csv.Error as exc:
+        report.file_errors.append(f"The file could not be read as CSV: {exc}")
+        return report
     mapping = {}
     for key, names in COLUMNS.items():
         found = _find_header(headers, names)
@@ -80,7 +84,12 @@ def parse(raw: bytes) -> ImportReport:
 
     existing = {p.cqc_location_id: p for p in Provider.objects.all()}
     seen: dict[str, int] = {}
-    for index, row in enumerate(reader):
+    try:
+        rows = list(reader)
+    except csv.Error as exc:
+        report.file_errors.append(f"The file could not be read as CSV (line {reader.line_num}): {exc}")
+        return report
+    for index, row in enumerate(rows):
         line = index + 2  # the heading is line 1
         if index >= MAX_ROWS:
             report.file_errors.append(f"The file has more than {MAX_ROWS} rows; split it and import each part")

@@ -28,6 +28,8 @@ def provider_list(request):
 
 
 def provider_detail(request, pk):
+    if not concern_perms.can_see_concerns(request.user):
+        raise PermissionDenied
     provider = get_object_or_404(Provider, pk=pk)
     concerns = concern_selectors.concern_list(request.user, provider=provider)
     open_concerns = [c for c in concerns if c.state != Concern.State.NO_FURTHER_ACTION]
@@ -37,8 +39,9 @@ def provider_detail(request, pk):
         "provider": provider, "open_concerns": open_concerns, "closed_concerns": closed_concerns,
         "assessments": assessments,
         "can_log": concern_perms.can_log_concern(request.user),
-        "open_case": provider.cases.filter(level__in=LADDER).first(),
-        "past_cases": provider.cases.exclude(level__in=LADDER),
+        "open_case": provider.cases.filter(level__in=LADDER).exclude(route="provider_failure").first(),
+        "past_cases": provider.cases.exclude(pk__in=provider.cases.filter(level__in=LADDER).exclude(
+            route="provider_failure").values("pk")),
         "can_open_case": case_perms.can_open_case(request.user),
         "can_manage": can_manage_register(request.user),
     })

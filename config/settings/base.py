@@ -52,6 +52,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    "escalation.middleware.CaseClosedMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
 ]
 
