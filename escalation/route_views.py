@@ -1,17 +1,16 @@
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import roles
 from accounts.roles import has_role
-from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
 from providers.models import PlacementStatus, Provider
 
 from . import permissions as perms
-from . import route_services, services
+from . import route_services
 from .forms import (
     DmtDecisionForm,
     NotificationDoneForm,
@@ -22,27 +21,7 @@ from .forms import (
     VisitForm,
 )
 from .models import Route, RouteNotification, SignOff, SprgMeeting
-from .views import _case, _open_case
-
-
-def _perform(request, case, form, template, action, success, context=None):
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except services.StaleCase as exc:
-            messages.error(request, str(exc))
-            return redirect(case)
-        except PermissionDenied:
-            raise
-        except REFUSED_ERRORS as exc:
-            messages.error(request, str(exc) or STALE_MESSAGE)
-            return redirect(case)
-        else:
-            messages.success(request, success)
-            return redirect(case)
-    return render(request, template, {"form": form, "case": case, **(context or {})})
+from .views import _case, _open_case, _run
 
 
 def sprg_choices(case):
@@ -58,7 +37,7 @@ def sprg_decision(request, pk):
     if not perms.can_record_sprg_decision(case, request.user):
         raise PermissionDenied("Only SPRG members record the group's decisions")
     form = SprgDecisionForm(request.POST or None, choices=sprg_choices(case), initial={"expected_route": case.route})
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.record_sprg_decision(user=request.user, case_id=case.pk, **d),
                     success="SPRG decision recorded", context={"heading": "Record an SPRG decision",
                                                                "button": "Record decision"})
@@ -70,7 +49,7 @@ def improvement_plan_create(request, pk):
         raise PermissionDenied
     form = PlanForm(request.POST or None)
     del form.fields["kind"]
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.create_improvement_plan(user=request.user, case_id=case.pk, **d),
                     success="Improvement plan recorded", context={"heading": "Record the improvement plan",
                                                                   "button": "Save plan"})
@@ -83,7 +62,7 @@ def report_write(request, pk):
     lifting = case.route == Route.LIFTING_PROPOSED
     form = ReportForm(request.POST or None, lifting=lifting, initial={"expected_route": case.route})
     heading = "Write the report recommending lifting" if lifting else "Write the report recommending suspension"
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.write_report(user=request.user, case_id=case.pk, **d),
                     success="Report saved", context={"heading": heading, "button": "Save report"})
 
@@ -96,7 +75,7 @@ def dmt_decision(request, pk):
     suspension = case.route == Route.SUSPENSION_PROPOSED
     form = DmtDecisionForm(request.POST or None, suspension=suspension,
                            initial={"expected_route": case.route, "report_version": report.version if report else 0})
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.record_dmt_decision(user=request.user, case_id=case.pk, **d),
                     success="DMT decision recorded",
                     context={"heading": "Record DMT's decision", "button": "Record decision", "report": report})
@@ -118,7 +97,7 @@ def sign_off(request, pk):
         return redirect(case)
     form = SignOffForm(request.POST or None, capacities=capacities,
                        initial={"expected_route": case.route, "report_version": report.version if report else 0})
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.sign_off(user=request.user, case_id=case.pk, capacity=d["capacity"],
                                                       report_version=d["report_version"],
                                                       expected_route=d["expected_route"]),
@@ -132,7 +111,7 @@ def notification_done(request, pk, notification_id):
     if not perms.can_keep_route_records(request.user, case):
         raise PermissionDenied
     form = NotificationDoneForm(request.POST or None, request.FILES or None)
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.mark_notification_done(user=request.user, notification_id=item.pk, **d),
                     success=f"{item.recipient} marked as notified",
                     context={"heading": f"Record the notification to {item.recipient}", "button": "Mark as notified"})
@@ -143,7 +122,7 @@ def visit_create(request, pk):
     if not perms.can_keep_route_records(request.user, case):
         raise PermissionDenied
     form = VisitForm(request.POST or None)
-    return _perform(request, case, form, "escalation/route_form.html",
+    return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.record_visit(user=request.user, case_id=case.pk, **d),
                     success="Visit recorded", context={"heading": "Record a CQT visit", "button": "Save visit"})
 

@@ -27,7 +27,7 @@ PAGES = [
     ("admin", "/providers/import/", "provider-import"),
     ("officer2", "/concerns/1/", "restricted-refused"),
     ("cqm", "/cases/", "cases"),
-    ("cqm", "/cases/1/", "case-ppm"),
+    ("cqm", "/cases/2/", "case-ppm"),
     ("cqm", "/cases/how-the-process-works/", "how-it-works"),
     ("officer", "/cases/placement-status/", "placement-status"),
     ("dass", "/cases/9/", "case-awaiting-sign-off"),
