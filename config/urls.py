@@ -16,5 +16,6 @@ urlpatterns = [
     path("concerns/", include("concerns.urls")),
     path("cases/", include("escalation.urls")),
     path("deadlines/", include("deadlines.urls")),
+    path("letters/", include("letters.urls")),
     path("admin/", admin.site.urls),
 ]

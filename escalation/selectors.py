@@ -1,6 +1,7 @@
 from django_fsm import can_proceed
 
 from audit.services import events_for
+from letters import permissions as letter_perms
 
 from . import permissions as perms
 from .models import LADDER, EscalationCase, Level
@@ -87,6 +88,8 @@ def case_page(case, user) -> dict:
         "events": events_for(case)[:100],
         "route": route_actions(case, user),
         "deadlines": case.deadlines.all(),
+        "letters": case.letters.all(),
+        "can_draft_letters": letter_perms.can_draft(user),
         "can_change_deadlines": perms.can_move_case(case, user),
         "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
         "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),

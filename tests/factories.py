@@ -88,6 +88,10 @@ def ensure_reference_data():
     from escalation.models import NotificationRecipient
 
     create_notification_recipients(NotificationRecipient)
+    from letters.defaults import create_default_templates
+    from letters.models import LetterTemplate
+
+    create_default_templates(LetterTemplate)
     if not RiskMatrix.objects.exists():
         RiskMatrix.objects.create(version=1, cells=default_cells(), note="Default")
 

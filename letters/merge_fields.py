@@ -1,0 +1,38 @@
+"""The fixed, documented set of merge fields a letter template may use. `{{ name }}` in a template body."""
+
+import re
+
+MERGE_FIELDS = {
+    "council_name": "The council's name (letter settings)",
+    "provider_name": "The provider's registered name",
+    "provider_address": "The provider's address and postcode",
+    "cqc_location_id": "The provider's CQC location ID",
+    "registered_manager": "The registered manager, or 'The Registered Manager'",
+    "case_reference": "The escalation case reference, e.g. CASE-00012",
+    "letter_date": "The date the letter is issued, e.g. 23 November 2026",
+    "free_text": "The paragraphs the officer writes for this letter (required when used)",
+    "improvement_plan": "The improvement plan as a table: area, action, owner, due date, status",
+    "plan_review_date": "The improvement plan's review date",
+    "route_deadline": "The next suspension-route decision date",
+    "conditions": "The lifting conditions and their review dates, as a table",
+    "oversight_until": "When greater initial oversight ends",
+    "meeting_date": "The date of the meeting the letter invites the provider to (free text if none)",
+    "signatory_name": "Who signs (letter settings)",
+    "signatory_title": "The signatory's job title (letter settings)",
+}
+
+TOKEN = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
+ANY_TAG = re.compile(r"{%|%}|{#|#}")
+
+
+def fields_used(body: str) -> set[str]:
+    return set(TOKEN.findall(body))
+
+
+def unknown_fields(body: str) -> set[str]:
+    return fields_used(body) - set(MERGE_FIELDS)
+
+
+def has_template_tags(body: str) -> bool:
+    """Only `{{ field }}` is allowed: no Django template logic in council-edited text."""
+    return bool(ANY_TAG.search(body)) or body.count("{{") != len(TOKEN.findall(body))
