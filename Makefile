@@ -24,7 +24,7 @@ REQUIRE_SERVICES ?= 0
 export REQUIRE_SERVICES
 PYTEST_ARGS ?=
 
-.PHONY: help venv system-deps services run migrate seed test lint assets bench workflow clean
+.PHONY: help venv system-deps services run migrate seed test lint assets bench workflow letters clean
 
 help:
 	@echo "make run        serve http://127.0.0.1:8000 with demo data and a Celery worker (SQLite)"
@@ -90,6 +90,10 @@ bench: venv system-deps
 	@scripts/services.sh
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py migrate --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py bench $(BENCH_ARGS)
+
+letters: venv
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py example_letters
 
 workflow: venv
 	$(PY) manage.py workflow_svg $(WORKFLOW_ARGS)

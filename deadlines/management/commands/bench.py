@@ -3,6 +3,7 @@ back, so it leaves the database as it found it."""
 
 import datetime
 import random
+import re
 import statistics
 import time
 
@@ -37,7 +38,12 @@ class Command(BaseCommand):
                 raise Rollback
         except Rollback:
             pass
-        self.stdout.write("letter rendering: not benchmarked yet (letters are issue 6, not built)")
+        try:
+            with transaction.atomic():
+                self._letter_bench()
+                raise Rollback
+        except Rollback:
+            pass
 
     def _sweep_bench(self, total, due):
         today = timezone.localdate()
@@ -72,6 +78,66 @@ class Command(BaseCommand):
         quiet = [self._time(sweep) for _ in range(3)]
         self.stdout.write(f"{'sweep, idle runs (median of 3)':<45} {statistics.median(quiet):7.3f} s")
         self.stdout.write(f"open deadlines: {total:,}, due for a reminder: {due:,}; target: sweep <= 5 s")
+
+    def _letter_bench(self, runs: int = 20):
+        """Letter render p50/p95 for a 1-page and a 3-page letter, beside bare WeasyPrint on the same HTML."""
+        from weasyprint import HTML
+
+        from escalation.models import ActionPlan, PlanAction
+        from letters.models import Letter, LetterTemplate
+        from letters.rendering import render_html, render_pdf
+
+        today = timezone.localdate()
+        user = User.objects.create(username=f"bench-l-{time.time_ns()}")
+        provider = Provider.objects.create(cqc_location_id=f"1-8{time.time_ns() % 10**9:09d}", name="Bench Lodge",
+                                           address="1 Bench Road, Northfield", postcode="NF1 1AA",
+                                           registered_manager="Bea Bench")
+        case = EscalationCase.objects.create(reference=f"BL-{time.time_ns() % 10**8}", provider=provider,
+                                             owner=user, opened_by=user, level="sosg")
+        render_pdf(render_html(Letter(reference="WARM", case=case, kind="at_risk", addressee="x", free_text="x"),
+                               LetterTemplate.latest("at_risk")))  # warm up fonts
+        cases = [("at-risk letter", "at_risk", 0), ("suspension letter with its plan", "suspension", 22)]
+        for label, kind, actions in cases:
+            if actions:
+                plan = ActionPlan.objects.create(case=case, level="sosg", kind="improvement", start_date=today,
+                                                 review_date=today, created_by=user)
+                PlanAction.objects.bulk_create([PlanAction(plan=plan, area_of_concern=f"Area {i}",
+                                                           action="Make and evidence the improvement " * 3,
+                                                           owner="provider", due_date=today) for i in range(actions)])
+            letter = Letter(reference="LET-BENCH", case=case, kind=kind, addressee="Bea Bench\nBench Lodge\nNF1 1AA",
+                            free_text="Concerns about staffing and medication. " * 6)
+            template = LetterTemplate.latest(kind)
+            full, bare, pages = [], [], 0
+            for _ in range(runs):
+                start = time.perf_counter()
+                document = render_html(letter, template)
+                pdf = render_pdf(document)
+                full.append(time.perf_counter() - start)
+                start = time.perf_counter()
+                HTML(string=document).write_pdf()
+                bare.append(time.perf_counter() - start)
+            pages = self._pages(pdf)
+            self.stdout.write(f"{label} ({pages} page{'s' if pages != 1 else ''}):\n"
+                              f"    p50 {self._pct(full, 50):.3f} s  p95 {self._pct(full, 95):.3f} s   "
+                              f"floor (bare WeasyPrint, same HTML) p50 {self._pct(bare, 50):.3f} s  "
+                              f"p95 {self._pct(bare, 95):.3f} s   target p95 <= 0.5 s")
+
+    @staticmethod
+    def _pages(pdf: bytes) -> int:
+        import subprocess
+        import tempfile
+
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+            handle.write(pdf)
+            handle.flush()
+            info = subprocess.run(["pdfinfo", handle.name], capture_output=True, text=True).stdout
+        match = re.search(r"^Pages:\s+(\d+)", info, re.M)
+        return int(match.group(1)) if match else 0
+
+    @staticmethod
+    def _pct(values, pct):
+        ordered = sorted(values)
+        return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
     @staticmethod
     def _time(fn):
