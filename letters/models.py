@@ -27,6 +27,8 @@ class LetterSettings(models.Model):
     email = models.EmailField(default="contracts.quality@example.gov.uk")
     signatory_name = models.CharField(max_length=200, default="Chris Manager")
     signatory_title = models.CharField(max_length=200, default="Contracts and Quality Manager")
+    logo = models.FileField(upload_to="letterhead/", blank=True,
+                            help_text="Optional PNG, JPEG or SVG shown at the top left of every letter")
 
     class Meta:
         verbose_name_plural = "letter settings"
@@ -37,6 +39,14 @@ class LetterSettings(models.Model):
     @classmethod
     def current(cls) -> "LetterSettings":
         return cls.objects.get_or_create(pk=1)[0]
+
+    def clean(self):
+        if self.logo and hasattr(self.logo, "file"):
+            from core.evidence import sniff
+
+            kind = sniff(self.logo.file)
+            if kind not in ("image/png", "image/jpeg", "image/svg+xml"):
+                raise ValidationError({"logo": "The logo must be a PNG, JPEG or SVG image"})
 
 
 class LetterTemplate(models.Model):

@@ -12,7 +12,15 @@ def can_issue(user, letter=None) -> bool:
 
 
 def can_read(user, letter=None) -> bool:
-    return bool(roles.roles_of(user))
+    """Staff with a role; where the case holds safeguarding-restricted concerns, only people cleared for
+    every one of them (the letter may quote them)."""
+    if not roles.roles_of(user):
+        return False
+    if letter is None:
+        return True
+    from concerns.permissions import is_cleared
+
+    return all(is_cleared(user, concern) for concern in letter.case.concerns.filter(restricted=True))
 
 
 def can_manage_templates(user) -> bool:

@@ -2,6 +2,7 @@
 
 import html
 import re
+from pathlib import Path
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -78,9 +79,20 @@ def render_html(letter, template: LetterTemplate, *, issue_date=None, draft: boo
         "settings": settings, "letter": letter, "subject": _fill(template.subject, values, block=False),
         "body": mark_safe(body_html(template, values)), "issue_date": issue_date, "draft": draft,
         "template": template, "addressee_lines": [ln for ln in letter.addressee.splitlines() if ln.strip()],
+        "logo_uri": _logo_uri(settings),
     })
+
+
+def _logo_uri(settings) -> str:
+    """The logo as a file:// address WeasyPrint can read; nothing is fetched over the network."""
+    if not settings.logo:
+        return ""
+    try:
+        return Path(settings.logo.path).resolve().as_uri()
+    except (ValueError, NotImplementedError, FileNotFoundError):
+        return ""
 
 
 def render_pdf(document_html: str) -> bytes:
     """Tagged PDF (PDF/UA-1) so screen readers can read issued letters."""
-    return HTML(string=document_html).write_pdf(pdf_variant="pdf/ua-1")
+    return HTML(string=document_html, base_url="/").write_pdf(pdf_variant="pdf/ua-1")

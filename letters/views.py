@@ -1,8 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
+from audit.services import record
 from core.views import apply_service_errors
 from escalation.models import EscalationCase
 
@@ -16,7 +18,13 @@ from .models import Letter, LetterKind, LetterTemplate
 def _letter(request, pk) -> Letter:
     if not perms.can_read(request.user):
         raise PermissionDenied
-    return get_object_or_404(Letter.objects.select_related("case__provider", "template", "issued_by"), pk=pk)
+    letter = get_object_or_404(Letter.objects.select_related("case__provider", "template", "issued_by"), pk=pk)
+    if not perms.can_read(request.user, letter):
+        with transaction.atomic():
+            record(actor=request.user, obj=letter.case, kind="restricted_access_denied",
+                   summary=f"{request.user} was refused letter {letter.reference} (safeguarding-restricted case)")
+        raise PermissionDenied("This letter is about safeguarding-restricted concerns you are not cleared for")
+    return letter
 
 
 def letter_create(request, case_id):

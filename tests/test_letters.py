@@ -128,3 +128,35 @@ def test_pages_explain_bad_input(client, cqm):
                                                                "note": "test"})
     assert "Unknown merge field(s): nonsense" in response.content.decode()
     assert LetterTemplate.objects.filter(kind="at_risk").count() == 1
+
+
+def test_a_letter_on_a_case_with_restricted_concerns_is_refused_to_people_not_cleared(client, cqm):
+    from audit.models import Event
+    from concerns.models import Concern
+    from tests.factories import ConcernFactory
+
+    letter = services.issue_letter(user=cqm, letter_id=draft(cqm).pk)
+    ConcernFactory(safeguarding=True, provider=letter.case.provider, state=Concern.State.FURTHER_ACTION,
+                   case=letter.case)
+    officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+    client.force_login(officer)
+    assert client.get(f"/letters/{letter.pk}/download.pdf").status_code == 403
+    assert Event.objects.filter(kind="restricted_access_denied", actor=officer).exists()
+    client.force_login(cqm)  # CQMs are cleared
+    assert client.get(f"/letters/{letter.pk}/download.pdf").status_code == 200
+
+
+def test_the_letterhead_logo_is_rendered_when_set(cqm, settings, tmp_path):
+    from django.core.files.base import ContentFile
+
+    from letters.models import LetterSettings
+    from tests.test_views import PNG as png
+
+    letter_settings = LetterSettings.current()
+    letter_settings.logo.save("logo.png", ContentFile(png))
+    letter = draft(cqm)
+    from letters.rendering import render_html
+
+    html_text = render_html(letter, LetterTemplate.latest("at_risk"))
+    assert '<img src="file://' in html_text
+    assert services.preview_pdf(user=cqm, letter_id=letter.pk).startswith(b"%PDF")
