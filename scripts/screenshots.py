@@ -32,6 +32,8 @@ PAGES = [
     ("officer", "/cases/placement-status/", "placement-status"),
     ("dass", "/cases/9/", "case-awaiting-sign-off"),
     ("officer", "/cases/10/", "case-suspended"),
+    ("cqm2", "/letters/1/", "letter-issued"),
+    ("cqm2", "/", "home-with-deadlines"),
 ]
 
 

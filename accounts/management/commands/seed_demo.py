@@ -319,3 +319,24 @@ class Command(BaseCommand):
         first.filter(pk__in=first.values("pk")[:1]).update(due_date=today - datetime.timedelta(days=2))
         actions = Deadline.objects.filter(kind="plan_action", status="open").order_by("pk")
         actions.filter(pk__in=actions.values("pk")[:1]).update(due_date=today)
+        self._seed_letters(users, today)
+
+    def _seed_letters(self, users, today):
+        """An issued, delivered at-risk letter (its 5-working-day deadline running) and a draft suspension letter."""
+        from escalation.models import EscalationCase
+        from letters import services as letter_services
+
+        cqm = users["cqm2"]
+        cedar = EscalationCase.objects.get(provider__cqc_location_id="1-101000013")
+        letter = letter_services.create_draft(
+            user=cqm, case_id=cedar.pk, kind="at_risk",
+            addressee="Hannah Wood\nCedar Grange\n3 Cedar Road\nNorthfield\nNF7 2BC",
+            free_text="Staffing fell below safe levels on four nights in October, and two medication errors were "
+                      "not reported to the council.")
+        letter = letter_services.issue_letter(user=cqm, letter_id=letter.pk)
+        letter_services.record_delivery(user=cqm, letter_id=letter.pk, delivered_on=today)
+        maple = EscalationCase.objects.get(provider__cqc_location_id="1-101000016")
+        letter_services.create_draft(
+            user=users["officer"], case_id=maple.pk, kind="suspension",
+            addressee="Carl Ford\nMaple Lodge\n40 Maple Street\nWestmoor\nWM2 6HJ",
+            free_text="The improvement plan agreed on Route 1 has not been complied with.")
