@@ -5,6 +5,7 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by
 
+from core.models import CheckedUpload
 from providers.models import Provider
 
 from . import permissions as perms
@@ -216,21 +217,12 @@ class Concern(ConcurrentTransitionMixin, models.Model):
         self.outcome_notes = notes
 
 
-class EvidenceFile(models.Model):
+class EvidenceFile(CheckedUpload):
     concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="evidence")
     file = models.FileField(upload_to="evidence/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["uploaded_at"]
-
-    def __str__(self):
-        return self.original_name
 
 
 class SafeguardingAdvice(models.Model):

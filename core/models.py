@@ -1,4 +1,22 @@
+from django.conf import settings
 from django.db import models
+
+
+class CheckedUpload(models.Model):
+    """A stored file that was checked by content before saving (core.evidence.save_checked_upload)."""
+
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.original_name
 
 
 class OutboxMessage(models.Model):

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.models import CheckedUpload
 from providers.models import Provider
 
 from . import permissions as perms
@@ -509,18 +510,9 @@ class CaseMeeting(models.Model):
         return f"{self.get_level_display()} on {self.meeting_date:%-d %B %Y}"
 
 
-class MeetingDocument(models.Model):
+class MeetingDocument(CheckedUpload):
     meeting = models.ForeignKey(CaseMeeting, on_delete=models.PROTECT, related_name="documents")
     file = models.FileField(upload_to="meetings/%Y/%m/")
-    original_name = models.CharField(max_length=255)
-    content_type = models.CharField(max_length=100)
-    size = models.PositiveBigIntegerField()
-    sha256 = models.CharField(max_length=64)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
-    uploaded_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return self.original_name
 
 
 class ActionPlan(models.Model):
