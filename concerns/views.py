@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
-from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
+from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors, submit
 from escalation import permissions as case_perms
 from providers.models import Provider
 
@@ -104,21 +104,9 @@ def _concern_action(request, pk, *, check, form_class, template, run, form_kwarg
     form = form_class(request.POST or None, request.FILES or None, **(form_kwargs or {}))
     if request.method == "GET" and "expected_state" in form.fields:
         form.fields["expected_state"].initial = concern.state
-    if request.method == "POST" and form.is_valid():
-        try:
-            run(concern, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except services.StaleConcern as exc:
-            messages.error(request, str(exc))
-            return redirect(concern)
-        except REFUSED_ERRORS:
-            messages.error(request, STALE_MESSAGE)
-            return redirect(concern)
-        else:
-            messages.success(request, success)
-            return redirect(concern)
-    return render(request, template, {"form": form, "concern": concern})
+    done = submit(request, form, lambda data: run(concern, data), success=success, done_url=concern,
+                  stale=services.StaleConcern, refusal_message=STALE_MESSAGE)
+    return done or render(request, template, {"form": form, "concern": concern})
 
 
 def advice_create(request, pk):

@@ -1,6 +1,8 @@
 """Helpers every view uses to turn service refusals into plain messages on the page."""
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
 
@@ -14,6 +16,26 @@ def apply_service_errors(form, exc: ValidationError):
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def submit(request, form, action, *, success: str, done_url, stale=(), refusal_message: str | None = None):
+    """The shape every small form shares: on a valid POST call the service. A ValidationError goes back onto
+    the form (returns None: re-render it); a stale or refused action becomes a plain message on `done_url`;
+    success adds `success` and redirects there."""
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        action(form.cleaned_data)
+    except ValidationError as exc:
+        apply_service_errors(form, exc)
+        return None
+    except stale as exc:
+        messages.error(request, str(exc))
+    except REFUSED_ERRORS as exc:
+        messages.error(request, refusal_message or str(exc) or STALE_MESSAGE)
+    else:
+        messages.success(request, success)
+    return redirect(done_url)
 
 
 STALE_MESSAGE = "Someone else changed this while you were looking at it. Check the page and try again."

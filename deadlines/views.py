@@ -2,18 +2,17 @@ import datetime
 
 import icalendar
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts import roles
 from concerns.models import JqmmMeeting
-from core.views import apply_service_errors
+from core.views import submit
 
 from . import services
 from .forms import ExtendForm, WaiveForm
@@ -25,16 +24,9 @@ def _change(request, pk, form_class, action, heading, button, success):
     if not services.can_manage(request.user, deadline):
         raise PermissionDenied("Only a CQM or the person responsible changes a deadline")
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(deadline, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect(deadline.case)
-    return render(request, "deadlines/deadline_form.html", {"form": form, "deadline": deadline, "heading": heading,
-                                                            "button": button})
+    done = submit(request, form, lambda data: action(deadline, data), success=success, done_url=deadline.case)
+    return done or render(request, "deadlines/deadline_form.html",
+                          {"form": form, "deadline": deadline, "heading": heading, "button": button})
 
 
 def extend(request, pk):

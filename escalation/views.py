@@ -4,7 +4,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from concerns.models import RiskLevel
-from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors
+from core.views import apply_service_errors, submit
 from providers.models import Provider
 
 from . import permissions as perms
@@ -85,21 +85,8 @@ def case_detail(request, pk):
 
 def _run(request, case, form, template, action, success, context=None):
     """Validate, call the service, and turn refusals into plain messages; shared by the case's forms."""
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except services.StaleCase as exc:
-            messages.error(request, str(exc))
-            return redirect(case)
-        except REFUSED_ERRORS as exc:
-            messages.error(request, str(exc) or STALE_MESSAGE)
-            return redirect(case)
-        else:
-            messages.success(request, success)
-            return redirect(case)
-    return render(request, template, {"form": form, "case": case, **(context or {})})
+    done = submit(request, form, action, success=success, done_url=case, stale=services.StaleCase)
+    return done or render(request, template, {"form": form, "case": case, **(context or {})})
 
 
 def case_move(request, pk, transition_name):

@@ -3,9 +3,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from audit.services import record
-from core.views import apply_service_errors
+from core.views import apply_service_errors, submit
 from escalation.models import EscalationCase
 
 from . import permissions as perms
@@ -78,15 +79,9 @@ def letter_preview(request, pk):
 def _post_action(request, pk, form_class, action, success, template):
     letter = _letter(request, pk)
     form = form_class(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            action(letter, form.cleaned_data)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, success)
-            return redirect("letters:detail", letter.pk)
-    return render(request, template, {"form": form, "letter": letter})
+    done = submit(request, form, lambda data: action(letter, data), success=success,
+                  done_url=reverse("letters:detail", args=[letter.pk]))
+    return done or render(request, template, {"form": form, "letter": letter})
 
 
 def letter_issue(request, pk):
