@@ -36,6 +36,32 @@ def is_cleared(user, concern) -> bool:
     return concern.shared_with.filter(pk=user.pk).exists()
 
 
+def restricted_concerns_of(case):
+    """The safeguarding-restricted concerns linked to a case (the case then counts as restricted)."""
+    return case.concerns.filter(restricted=True)
+
+
+def case_is_restricted(case) -> bool:
+    """A case is restricted while it holds at least one safeguarding-restricted concern."""
+    cached = getattr(case, "_is_restricted", None)
+    if cached is None:
+        cached = restricted_concerns_of(case).exists()
+        case._is_restricted = cached
+    return cached
+
+
+def is_cleared_for_case(user, case) -> bool:
+    """The one clearance rule for a case and everything recorded on it (meetings, minutes, documents, plans,
+    reports, decisions' reasons, letters, notification copies, timeline): a person with a role sees it when
+    the case holds no restricted concern, or when they are cleared for every restricted concern it holds.
+    Uncleared people see only that the case exists and is restricted."""
+    if not can_see_concerns(user):
+        return False
+    if has_role(user, *CLEARED_ROLES) or not case_is_restricted(case):
+        return True
+    return all(is_cleared(user, concern) for concern in restricted_concerns_of(case))
+
+
 def can_log_concern(user, concern=None) -> bool:
     return has_role(user, *CASEWORKERS)
 
