@@ -75,6 +75,7 @@ test: export CELERY_BROKER_URL ?= $(TEST_CELERY_BROKER_URL)
 test: venv system-deps
 	@scripts/services.sh
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -c pyproject.toml -r . -q
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 

@@ -1,4 +1,4 @@
-"""The roles of DOMAIN.md "Who uses it", each a Django group with exactly this name.
+"""The roles of docs/process.md "Who does what", each a Django group with exactly this name.
 
 Short names are used so they read well on screen; docs/adr/0002-roles-as-groups.md maps them.
 """

@@ -1,5 +1,4 @@
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
@@ -7,16 +6,17 @@ from django.views.decorators.http import require_POST
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from deadlines import services as deadline_services
-from deadlines.views import calendar_token
+from deadlines.models import CalendarFeedKey
+from escalation import selectors as case_selectors
 
 
 def home(request):
-    """Each person lands on their own work (issue 3)."""
+    """Each person lands on their own work."""
     context = concern_selectors.home_for(request.user)
     context["can_log"] = concern_perms.can_log_concern(request.user)
-    context["my_deadlines"] = deadline_services.due_for(request.user)
-    context["calendar_url"] = request.build_absolute_uri(
-        reverse("deadlines:calendar", args=[calendar_token(request.user)]))
+    context["my_deadlines"] = case_selectors.with_case_clearance(request.user, deadline_services.due_for(request.user))
+    context["can_have_calendar"] = deadline_services.may_have_calendar(request.user)
+    context["calendar_key"] = CalendarFeedKey.objects.filter(user=request.user).first()
     return render(request, "home.html", context)
 
 

@@ -1,16 +1,40 @@
 from django.contrib import admin
+from django.db.models import Q
 
 from core.admin import ReadOnlyAdmin
+from core.clearance import annotate_hidden, hidden_events_q
 
 from .models import Event
+
+RESTRICTED = "Restricted"
 
 
 @admin.register(Event)
 class EventAdmin(ReadOnlyAdmin):
-    list_display = ["at", "actor", "kind", "object_repr", "summary"]
+    list_display = ["at", "actor", "kind", "object_repr", "shown_summary"]
     list_filter = ["kind", "content_type"]
     search_fields = ["object_repr", "summary", "actor__username"]
     date_hierarchy = "at"
     # `changes` can hold safeguarding-restricted details; administrators are not cleared for them, so the
-    # admin shows who did what and when, and the details stay behind the permission-checked pages.
-    fields = ["at", "actor", "kind", "content_type", "object_id", "object_repr", "summary"]
+    # admin shows who did what and when, and the details stay behind the permission-checked pages. The summary
+    # of an event about a restricted concern or case shows as "Restricted" to anyone not cleared for it.
+    fields = ["at", "actor", "kind", "content_type", "object_id", "object_repr", "shown_summary"]
+    readonly_fields = ["shown_summary"]
+
+    def get_queryset(self, request):
+        return annotate_hidden(super().get_queryset(request), request.user)
+
+    @admin.display(description="Summary")
+    def shown_summary(self, obj):
+        return RESTRICTED if getattr(obj, "detail_hidden", True) else obj.summary
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        hidden = hidden_events_q(request.user)
+        term = search_term.strip()
+        if term and hidden is not None:
+            # A restricted event's summary is not searchable by people not cleared for it: it matches only on
+            # what they may see (the object and who acted).
+            visible_match = Q(object_repr__icontains=term) | Q(actor__username__icontains=term)
+            results = results.exclude(hidden & ~visible_match)
+        return results, may_have_duplicates

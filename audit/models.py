@@ -2,6 +2,12 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django_fsm_log.models import StateLog
+
+from .triggers import refuse_always
+
+EVENT_MESSAGE = "Audit events are never changed or deleted"
+STATE_LOG_MESSAGE = "State change logs are never changed or deleted"
 
 
 class ImmutableError(Exception):
@@ -28,6 +34,7 @@ class Event(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["content_type", "object_id", "-at"])]
+        triggers = [refuse_always("audit_event_append_only", EVENT_MESSAGE)]
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.kind} {self.object_repr}"
@@ -39,3 +46,12 @@ class Event(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableError("Audit events are never deleted.")
+
+
+class StateLogGuard(StateLog):
+    """django-fsm-log's state-change log (a third-party table), made append-only in the database: the trigger
+    lives on this proxy so that this app's migrations install it."""
+
+    class Meta:
+        proxy = True
+        triggers = [refuse_always("state_log_append_only", STATE_LOG_MESSAGE)]

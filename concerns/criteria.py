@@ -1,4 +1,4 @@
-"""Risk assessment criteria, word for word from seed 000 ("RISK ASESMENT Criteria")."""
+"""Risk assessment criteria, word for word from the council's risk assessment criteria (docs/process.md section 2)."""
 
 ENGAGEMENT = {
     0: [

@@ -155,6 +155,8 @@ class MonitoringForm(GovFormMixin, forms.Form):
 class ShareForm(GovFormMixin, forms.Form):
     colleague = forms.ModelChoiceField(
         label="Share with", queryset=get_user_model().objects.none(),
+        help_text="They will see its details. SPRG and DMT members, the DASS and ICB colleagues can see a case, "
+                  "and decide on it, only once every restricted concern on it is shared with them.",
         error_messages={"required": "Choose who to share the concern with",
                         "invalid_choice": "Choose a member of staff from the list"},
     )

@@ -12,7 +12,7 @@ from . import permissions as perms
 
 
 class RiskLevel(models.TextChoices):
-    """The five levels of seed 000's risk assessment matrix, lowest first."""
+    """The five levels of the risk assessment matrix (docs/process.md section 2), lowest first."""
 
     NORMAL = "normal", "Normal contract monitoring"
     QA = "qa", "Quality assurance meeting"
@@ -28,7 +28,7 @@ class RiskLevel(models.TextChoices):
 ENGAGEMENT_SCORES = range(0, 5)
 IMPACT_SCORES = range(0, 6)
 
-# DOMAIN.md section 2: the default matrix (ours; the seed names the levels but not the cells).
+# docs/process.md section 2: the default matrix (the council's procedure names the levels, not the cells).
 DEFAULT_MATRIX = {
     0: ["normal", "normal", "qa", "ppm", "jimp", "sosg"],
     1: ["normal", "qa", "qa", "ppm", "jimp", "sosg"],
@@ -88,7 +88,7 @@ class RiskMatrix(models.Model):
 
 
 class JqmmMeeting(models.Model):
-    """A Joint Quality Management Meeting: concerns are queued onto its agenda (seed 000)."""
+    """A Joint Quality Management Meeting: concerns are queued onto its agenda (docs/process.md section 1)."""
 
     meeting_date = models.DateField(unique=True)
     location = models.CharField(max_length=200, blank=True)
@@ -110,7 +110,7 @@ class JqmmMeeting(models.Model):
 
 
 class Concern(ConcurrentTransitionMixin, models.Model):
-    """A concern about a provider, from receipt to routing (DOMAIN.md section 1)."""
+    """A concern about a provider, from receipt to routing (docs/process.md section 1)."""
 
     class Source(models.TextChoices):
         SAFEGUARDING = "safeguarding", "Safeguarding"
@@ -189,7 +189,7 @@ class Concern(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=State.AWAITING_ADVICE, target=State.AWAITING_ROUTING,
                 permission=perms.transition_perm(perms.can_record_advice))
     def advice_recorded(self, *, by=None):
-        """Safeguarding advice sought and recorded: the concern may now be routed (DOMAIN.md 1)."""
+        """Safeguarding advice sought and recorded: the concern may now be routed (docs/process.md section 1)."""
 
     @fsm_log_by
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.ON_JQMM_AGENDA,
@@ -201,7 +201,7 @@ class Concern(ConcurrentTransitionMixin, models.Model):
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.FURTHER_ACTION,
                 permission=perms.transition_perm(perms.can_route))
     def send_to_further_action(self, *, reason, by=None):
-        """The issue cannot wait for the next JQMM (seed 000, 'straight to Further Action')."""
+        """The issue cannot wait for the next JQMM (docs/process.md section 1, routing)."""
         self.further_action_reason = reason
 
     @fsm_log_by
@@ -244,7 +244,7 @@ class SafeguardingAdvice(models.Model):
 
 
 class SameDayMonitoring(models.Model):
-    """Same-day monitoring started because the risk requires it (seed 000, 'Further action?')."""
+    """Same-day monitoring started because the risk requires it (docs/process.md section 1, routing)."""
 
     concern = models.ForeignKey(Concern, on_delete=models.PROTECT, related_name="monitoring")
     monitoring_date = models.DateField("Date of monitoring")
@@ -261,7 +261,7 @@ class SameDayMonitoring(models.Model):
 
 
 class RiskAssessment(models.Model):
-    """Engagement x impact at a point in time; history is kept, never edited (DOMAIN.md section 2)."""
+    """Engagement x impact at a point in time; history is kept, never edited (docs/process.md section 2)."""
 
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="risk_assessments")
     concern = models.ForeignKey(Concern, null=True, blank=True, on_delete=models.PROTECT,

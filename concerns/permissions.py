@@ -91,7 +91,7 @@ def can_share(user, concern) -> bool:
 
 
 def can_record_jqmm_outcome(user, concern) -> bool:
-    """The JQMM chair's decision: a CQM (DOMAIN.md: CQMs own cases)."""
+    """The JQMM chair's decision: a CQM (docs/process.md: CQMs own cases)."""
     return has_role(user, roles.CQM) and is_cleared(user, concern)
 
 

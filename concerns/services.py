@@ -14,7 +14,7 @@ from django_fsm import has_transition_perm
 from accounts import permissions as account_perms
 from audit.services import record
 from core import outbox
-from core.evidence import save_checked_upload
+from core.evidence import atomic_with_files, save_checked_uploads
 from providers.models import Provider
 
 from . import permissions as perms
@@ -53,19 +53,17 @@ def _check_expected_state(concern: Concern, expected_state: str | None):
 
 
 def _store_evidence(concern, files, user):
-    try:
-        return [save_checked_upload(EvidenceFile(concern=concern), upload, uploaded_by=user) for upload in files]
-    except ValidationError as exc:
-        raise ValidationError({"evidence": exc.messages}) from exc
+    """Every file is checked before any is stored; stored files go again if the action rolls back."""
+    return save_checked_uploads(lambda: EvidenceFile(concern=concern), files, uploaded_by=user, field="evidence")
 
 
 def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
-    """Issue received (seed 000): any safeguarding flag restricts the concern until advice is recorded."""
+    """A concern arrives (docs/process.md section 1): any safeguarding flag restricts it until advice is recorded."""
     _require(perms.can_log_concern(user), "Only contract officers and CQMs can log concerns")
     if data["received_on"] > timezone.localdate():
         raise ValidationError({"received_on": "The date received must be today or in the past"})
     restricted = bool(data["safety_concern"] or data["position_of_trust"] or data["referral_uncertain"])
-    with transaction.atomic():
+    with atomic_with_files():
         provider = Provider.objects.get(pk=provider_id)
         concern = Concern(
             provider=provider,
@@ -91,7 +89,7 @@ def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
 
 
 def add_evidence(*, user, concern_id: int, files) -> list[EvidenceFile]:
-    with transaction.atomic():
+    with atomic_with_files():
         concern = _locked(concern_id)
         _require(perms.can_add_evidence(user, concern))
         evidence = _store_evidence(concern, files, user)
@@ -103,7 +101,7 @@ def add_evidence(*, user, concern_id: int, files) -> list[EvidenceFile]:
 
 def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_on, advice: str,
                                expected_state: str | None = None) -> SafeguardingAdvice:
-    """'Safeguarding advice sought' (DOMAIN.md 1). The first advice on a restricted concern unblocks routing."""
+    """Safeguarding advice (docs/process.md section 1). The first advice on a restricted concern unblocks routing."""
     if advised_on > timezone.localdate():
         raise ValidationError({"advised_on": "The date of the advice must be today or in the past"})
     with transaction.atomic():
@@ -120,7 +118,7 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
             concern.advice_recorded(by=user)
             concern.save()
         record(actor=user, obj=concern, kind="safeguarding_advice_recorded",
-               summary=f"Safeguarding advice from {adviser} recorded",
+               summary="Safeguarding advice recorded",
                changes={"adviser": adviser, "advised_on": advised_on, "advice": advice, "state": concern.state})
     return entry
 
@@ -166,7 +164,7 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
 
 def record_jqmm_outcome(*, user, concern_id: int, further_action: bool, notes: str,
                         expected_state: str | None = None) -> Concern:
-    """The JQMM chair's outcome for one agenda item (seed 000, 'FURTHER ACTION?')."""
+    """The JQMM chair's outcome for one agenda item (docs/process.md section 1, routing)."""
     with transaction.atomic():
         concern = _locked(concern_id)
         _require(perms.can_record_jqmm_outcome(user, concern), "Only the JQMM chair (a CQM) records outcomes")
@@ -201,7 +199,7 @@ def start_same_day_monitoring(*, user, concern_id: int, monitoring_date, carried
             recorded_by=user,
         )
         record(actor=user, obj=concern, kind="same_day_monitoring_started",
-               summary=f"Same-day monitoring on {monitoring_date:%-d %B %Y} by {carried_out_by}",
+               summary=f"Same-day monitoring on {monitoring_date:%-d %B %Y}",
                changes={"monitoring_date": monitoring_date, "carried_out_by": carried_out_by, "note": note})
     return entry
 
@@ -219,7 +217,7 @@ def share_concern(*, user, concern_id: int, colleague) -> Concern:
 
 
 def log_restricted_access_denied(*, user, concern: Concern) -> None:
-    """Someone without clearance tried to open a restricted concern: keep a record (issue 3)."""
+    """Someone without clearance tried to open a restricted concern: keep a record."""
     with transaction.atomic():
         record(actor=user, obj=concern, kind="restricted_access_denied",
                summary=f"{user} was refused access to restricted concern {concern.reference}")

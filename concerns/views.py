@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
+from core.once import AlreadySent, already_sent, once
 from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors, submit
 from escalation import permissions as case_perms
 from providers.models import Provider
@@ -57,10 +58,12 @@ def concern_create(request, provider_id=None):
     form = ConcernForm(request.POST or None, request.FILES or None, provider=provider)
     if request.method == "POST" and form.is_valid():
         try:
-            concern = services.log_concern(
+            concern = once(request, form, lambda: services.log_concern(
                 user=request.user, provider_id=form.cleaned_data["provider"].pk, data=form.concern_data(),
                 files=form.cleaned_data["evidence"],
-            )
+            ), done_url=lambda c: c)
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -184,9 +187,12 @@ def risk_assessment_create(request, pk):
         if request.POST.get("action") != "preview":
             d = form.cleaned_data
             try:
-                services.record_risk_assessment(
+                once(request, form, lambda: services.record_risk_assessment(
                     user=request.user, concern_id=concern.pk, engagement=d["engagement"], impact=d["impact"],
-                    level=d["level"] or None, override_reason=d["override_reason"], notes=d["notes"])
+                    level=d["level"] or None, override_reason=d["override_reason"], notes=d["notes"]),
+                    done_url=concern)
+            except AlreadySent as exc:
+                return already_sent(request, exc, concern)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
@@ -216,7 +222,10 @@ def jqmm_create(request):
     form = JqmmForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            meeting = services.schedule_jqmm(user=request.user, chair=request.user, **form.cleaned_data)
+            meeting = once(request, form, lambda: services.schedule_jqmm(user=request.user, chair=request.user,
+                                                                        **form.cleaned_data), done_url=lambda m: m)
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -248,9 +257,11 @@ def jqmm_outcome(request, pk, concern_id):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.record_jqmm_outcome(user=request.user, concern_id=concern.pk,
-                                         further_action=d["outcome"] == "further_action", notes=d["notes"],
-                                         expected_state=d["expected_state"])
+            once(request, form, lambda: services.record_jqmm_outcome(
+                user=request.user, concern_id=concern.pk, further_action=d["outcome"] == "further_action",
+                notes=d["notes"], expected_state=d["expected_state"]), done_url=meeting)
+        except AlreadySent as exc:
+            return already_sent(request, exc, meeting)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         except (services.StaleConcern, *REFUSED_ERRORS):
@@ -276,8 +287,11 @@ def risk_matrix_new(request):
     form = RiskMatrixForm(request.POST or None, current=current)
     if request.method == "POST" and form.is_valid():
         try:
-            matrix = services.create_matrix_version(user=request.user, cells=form.cells(),
-                                                    note=form.cleaned_data["note"])
+            matrix = once(request, form, lambda: services.create_matrix_version(
+                user=request.user, cells=form.cells(), note=form.cleaned_data["note"]),
+                done_url="concerns:risk_matrix")
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -1,11 +1,17 @@
-"""Checks an uploaded evidence file by its content, not its name (issue 3, "bad input")."""
+"""Checks an uploaded evidence file by its content, not its name."""
 
+import contextlib
 import hashlib
+import logging
 import os
+import threading
 
 import magic
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
 
 # Content type (as libmagic reads the bytes) -> file name endings allowed for it.
 ALLOWED = {
@@ -76,14 +82,89 @@ def sha256_of(upload) -> str:
     return digest.hexdigest()
 
 
-def save_checked_upload(instance, upload, *, uploaded_by):
+def check_uploads(files) -> list[str]:
+    """Check every file before any is saved: the content types in order, or one ValidationError that lists
+    every refused file (so nothing is stored when one of several is refused)."""
+    types, errors = [], []
+    for upload in files:
+        try:
+            types.append(validate_evidence(upload))
+        except ValidationError as exc:
+            errors.extend(exc.messages)
+    if errors:
+        raise ValidationError(errors)
+    return types
+
+
+# Files saved inside each open atomic_with_files() block, innermost last (one stack per thread).
+_blocks = threading.local()
+
+
+def _stack() -> list[list]:
+    if not hasattr(_blocks, "stack"):
+        _blocks.stack = []
+    return _blocks.stack
+
+
+def _delete(saved):
+    for storage, name in saved:
+        try:
+            storage.delete(name)
+        except OSError:  # the action is refused either way; say which file needs removing by hand
+            logger.exception("Could not remove %s after the action that stored it was rolled back", name)
+
+
+@contextlib.contextmanager
+def atomic_with_files(using=None):
+    """transaction.atomic() that also owns the files stored inside it with store_file(). Django has no hook
+    for a rollback, so this block is the hook: if it ends with an exception (and so its rows are rolled back)
+    the files are deleted too. Nested in another atomic_with_files() block, it hands its files to that block,
+    which decides. Wrap every service that stores files with it, and every atomic block around such a service
+    (core.views.submit and core.once do)."""
+    saved: list = []
+    stack = _stack()
+    stack.append(saved)
+    try:
+        with transaction.atomic(using=using):
+            yield
+    except BaseException:
+        stack.pop()
+        _delete(saved)
+        raise
+    stack.pop()
+    if stack:
+        stack[-1].extend(saved)
+
+
+def store_file(field_file, name, content):
+    """Save `content` into a FileField (without saving the row) inside atomic_with_files()."""
+    stack = _stack()
+    if not stack:
+        raise RuntimeError("Store files inside core.evidence.atomic_with_files(), so a rollback removes them")
+    field_file.save(name, content, save=False)
+    stack[-1].append((field_file.storage, field_file.name))
+    return field_file.name
+
+
+def save_checked_upload(instance, upload, *, uploaded_by, content_type: str | None = None):
     """Fill and save an evidence-like model (file, original_name, content_type, size, sha256, uploaded_by)
-    from an upload, after checking it by content."""
-    instance.content_type = validate_evidence(upload)
+    from an upload, after checking it by content (pass `content_type` if check_uploads already did).
+    Must run inside atomic_with_files()."""
+    instance.content_type = content_type or validate_evidence(upload)
     instance.original_name = upload.name[:255]
     instance.size = upload.size
     instance.sha256 = sha256_of(upload)
     instance.uploaded_by = uploaded_by
-    instance.file.save(upload.name, upload, save=False)
+    store_file(instance.file, upload.name, upload)
     instance.save()
     return instance
+
+
+def save_checked_uploads(make_instance, files, *, uploaded_by, field: str) -> list:
+    """Check every file, then save each into `make_instance()`; a refusal names the form field `field`."""
+    try:
+        types = check_uploads(files)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from exc
+    return [save_checked_upload(make_instance(), upload, uploaded_by=uploaded_by, content_type=content_type)
+            for upload, content_type in zip(files, types, strict=True)]

@@ -6,7 +6,54 @@ YES_NO = [(True, "Yes"), (False, "No")]
 
 
 class GovFormMixin:
-    """Renders with the GOV.UK Design System look; the template adds the error summary and buttons."""
+    """Renders with the GOV.UK Design System look; the template adds the error summary and buttons.
+
+    Every such form also carries a one-time token in a hidden field (core.once, ADR 0021). When the form is
+    sent in a POST, a missing, forged, expired or someone else's token is refused with a message at the top of
+    the form, and the form is drawn again with a fresh token so the person can send it again. Views take the
+    token with core.once.once() (core.views.submit does) in the same transaction as the action. Set
+    `one_time = False` on a form that changes nothing (a search)."""
+
+    one_time = True
+    form_token_nonce = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.one_time:
+            from .once import FIELD, issue_for_current_request
+
+            self.fields[FIELD] = forms.CharField(widget=forms.HiddenInput, required=False,
+                                                 initial=issue_for_current_request)
+
+    def full_clean(self):
+        super().full_clean()
+        if self.one_time and self.is_bound:
+            from .once import FIELD
+
+            getattr(self, "cleaned_data", {}).pop(FIELD, None)  # views pass cleaned_data on to services
+            if self._posted():
+                self._check_form_token()
+
+    def _posted(self) -> bool:
+        """Bound to this request's POST: a form the person sent (not one a view builds for itself, such as
+        the importer's row-by-row checks, nor a search form bound to GET)."""
+        from .once import current_request
+
+        request = current_request()
+        return request is not None and request.method == "POST" and self.data is request.POST
+
+    def _check_form_token(self):
+        from .once import FIELD, TokenRefused, current_request, issue, read
+
+        request = current_request()
+        name = self.add_prefix(FIELD)
+        try:
+            self.form_token_nonce = read(self.data.get(name), request.user)
+        except TokenRefused as exc:
+            self.add_error(None, str(exc))
+            data = self.data.copy()  # draw the form again with a token that will be accepted
+            data[name] = issue(request.user)
+            self.data = data
 
     @property
     def helper(self):

@@ -35,3 +35,17 @@ class OutboxMessage(models.Model):
 
     def __str__(self):
         return f"{self.task}{tuple(self.args)}"
+
+
+class FormToken(models.Model):
+    """A form's one-time token, written in the same transaction as the action the form asks for (core.once).
+    A second submission of the same form finds its token taken and does nothing."""
+
+    token = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    done_url = models.CharField(max_length=500, blank=True, help_text="Where the first submission went")
+
+    def __str__(self):
+        return f"Form token {self.token[:8]}… used {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,4 +1,4 @@
-"""The transactional outbox (issue 6): side effects survive a broker outage.
+"""The transactional outbox: side effects survive a broker outage.
 
 `enqueue(task, *args)` inside a service's transaction writes a row; after commit the row is published to
 Celery. If publishing fails (Redis down) the row stays unsent and `relay()` publishes it later: on the next

@@ -5,6 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django_fsm import ConcurrentTransition, TransitionNotAllowed
 
+from .once import AlreadySent, already_sent, once, repeat_of
+
 
 def apply_service_errors(form, exc: ValidationError):
     """Put a service's ValidationError onto the form so the error summary links to the field."""
@@ -19,13 +21,19 @@ def apply_service_errors(form, exc: ValidationError):
 
 
 def submit(request, form, action, *, success: str, done_url, stale=(), refusal_message: str | None = None):
-    """The shape every small form shares: on a valid POST call the service. A ValidationError goes back onto
-    the form (returns None: re-render it); a stale or refused action becomes a plain message on `done_url`;
-    success adds `success` and redirects there."""
+    """The shape every small form shares: on a valid POST call the service, once per form token (core.once:
+    a repeat of the same form does nothing and goes to `done_url`). A ValidationError goes back onto the form
+    (returns None: re-render it); a stale or refused action becomes a plain message on `done_url`; success adds
+    `success` and redirects there."""
+    repeat = repeat_of(request, form.prefix)
+    if repeat:
+        return already_sent(request, repeat, done_url)
     if request.method != "POST" or not form.is_valid():
         return None
     try:
-        action(form.cleaned_data)
+        once(request, form, lambda: action(form.cleaned_data), done_url=done_url)
+    except AlreadySent as exc:
+        return already_sent(request, exc, done_url)
     except ValidationError as exc:
         apply_service_errors(form, exc)
         return None

@@ -1,4 +1,4 @@
-"""Deadlines are rows in the database (the source of truth), never broker countdowns (issue 6)."""
+"""Deadlines are rows in the database (the source of truth), never broker countdowns."""
 
 from django.conf import settings
 from django.db import models
@@ -76,3 +76,18 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.deadline}"
+
+
+class CalendarFeedKey(models.Model):
+    """The secret in one person's calendar feed address. Only its SHA-256 is stored: the secret itself is shown
+    once, when it is created or reset. Deleting the row revokes the address (the feed then answers 404)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed_key")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "calendar feed key"
+
+    def __str__(self):
+        return f"Calendar link created {self.created_at:%-d %B %Y %H:%M}"

@@ -1,6 +1,9 @@
 """Creating, meeting, extending and sweeping deadlines. Called inside the transaction of the action that
 starts or meets them, so a deadline exists exactly when its starting event does."""
 
+import hashlib
+import secrets
+
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -11,7 +14,7 @@ from accounts.roles import has_role
 from accounts.services import notify
 from audit.services import record
 
-from .models import Deadline, Reminder
+from .models import CalendarFeedKey, Deadline, Reminder
 from .workingdays import add_working_days
 
 LIVE = [Deadline.Status.OPEN, Deadline.Status.EXTENDED, Deadline.Status.MISSED]
@@ -50,7 +53,12 @@ def move(*, case, kind, user, reason: str, new_due_date, key: str, title: str = 
 
 
 def can_manage(user, deadline) -> bool:
-    return has_role(user, roles.CQM) or (deadline.assignee_id == user.pk and has_role(user, roles.CONTRACT_OFFICER))
+    """A CQM, or the officer responsible; on a case holding restricted concerns, only if cleared for them."""
+    from concerns.permissions import is_cleared_for_case
+
+    allowed = has_role(user, roles.CQM) or (deadline.assignee_id == user.pk
+                                             and has_role(user, roles.CONTRACT_OFFICER))
+    return allowed and is_cleared_for_case(user, deadline.case)
 
 
 def extend_deadline(*, user, deadline_id: int, new_due_date, reason: str) -> Deadline:
@@ -71,7 +79,7 @@ def extend_deadline(*, user, deadline_id: int, new_due_date, reason: str) -> Dea
         deadline.save()
         deadline.reminders.all().delete()  # reminders restart for the new date
         record(actor=user, obj=deadline.case, kind="deadline_extended",
-               summary=f"{deadline.title}: extended to {new_due_date:%-d %B %Y}",
+               summary=f"{deadline.get_kind_display()}: extended to {new_due_date:%-d %B %Y}",
                changes={"deadline": deadline.pk, "due_date": [old, new_due_date], "reason": reason})
     return deadline
 
@@ -81,14 +89,14 @@ def waive_deadline(*, user, deadline_id: int, reason: str) -> Deadline:
         raise ValidationError({"reason": "Enter why the deadline is being waived"})
     with transaction.atomic():
         deadline = Deadline.objects.select_for_update().select_related("case").get(pk=deadline_id)
-        if not has_role(user, roles.CQM):
+        if not has_role(user, roles.CQM) or not can_manage(user, deadline):
             raise PermissionDenied("Only a CQM waives a deadline")
         if deadline.status not in LIVE:
             raise ValidationError({"reason": f"This deadline is already {deadline.get_status_display().lower()}"})
         deadline.status, deadline.status_reason = Deadline.Status.WAIVED, reason
         deadline.status_changed_by, deadline.status_changed_at = user, timezone.now()
         deadline.save()
-        record(actor=user, obj=deadline.case, kind="deadline_waived", summary=f"{deadline.title}: waived",
+        record(actor=user, obj=deadline.case, kind="deadline_waived", summary=f"{deadline.get_kind_display()}: waived",
                changes={"deadline": deadline.pk, "reason": reason})
     return deadline
 
@@ -96,12 +104,16 @@ def waive_deadline(*, user, deadline_id: int, reason: str) -> Deadline:
 def _remind(deadline: Deadline, kind: str, recipient) -> bool:
     """Send one reminder at most once: the Reminder row and the message commit together, so a failed
     email rolls the row back and the next sweep tries again."""
+    from concerns.permissions import is_cleared_for_case
+
     when = {"before": f"due {deadline.due_date:%-d %B %Y}", "due": "due today",
             "overdue": f"overdue since {deadline.due_date:%-d %B %Y}"}[kind]
+    # A title can quote the case (an action's area, a condition): only for people cleared for it.
+    title = deadline.title if is_cleared_for_case(recipient, deadline.case) else deadline.get_kind_display()
     try:
         with transaction.atomic():
             Reminder.objects.create(deadline=deadline, kind=kind, recipient=recipient)
-            notify(users=[recipient], message=f"{deadline.case.reference} {deadline.case.provider}: {deadline.title}, "
+            notify(users=[recipient], message=f"{deadline.case.reference} {deadline.case.provider}: {title}, "
                                               f"{when}", link=deadline.get_absolute_url(),
                    dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}")
     except IntegrityError:
@@ -146,3 +158,51 @@ def due_for(user, *, days: int = 14):
     horizon = timezone.localdate() + datetime.timedelta(days=days)
     return (Deadline.objects.filter(Q(assignee=user) | Q(case__owner=user), status__in=LIVE, due_date__lte=horizon)
             .select_related("case__provider").order_by("due_date"))
+
+
+# --- calendar feed links -------------------------------------------------------------------------------------
+
+def hash_calendar_secret(secret: str) -> str:
+    """Only this SHA-256 is stored. The secret has 256 random bits, so a fast hash is enough: there is nothing
+    to guess from it, and the feed looks the hash up directly (no comparison loop to time)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def may_have_calendar(user) -> bool:
+    return bool(getattr(user, "is_active", False) and roles.roles_of(user))
+
+
+def reset_calendar_link(*, user) -> str:
+    """Create the person's calendar secret, or replace it (the old address stops working at once). Returns the
+    new secret: it is shown once, on the page that answers this request, and never stored in clear."""
+    if not may_have_calendar(user):
+        raise PermissionDenied("Only a person with a role has a calendar link")
+    secret = secrets.token_urlsafe(32)
+    with transaction.atomic():
+        replaced, _ = CalendarFeedKey.objects.filter(user=user).delete()
+        CalendarFeedKey.objects.create(user=user, key_hash=hash_calendar_secret(secret))
+        record(actor=user, obj=user, kind="calendar_link_reset" if replaced else "calendar_link_created",
+               summary="Calendar link reset: the old address stopped working" if replaced
+               else "Calendar link created")
+    return secret
+
+
+def revoke_calendar_link(*, user, reason: str, actor=None) -> bool:
+    """Delete the person's calendar secret, so their feed address answers 404. True if there was one."""
+    with transaction.atomic():
+        deleted, _ = CalendarFeedKey.objects.filter(user=user).delete()
+        if deleted:
+            record(actor=actor, obj=user, kind="calendar_link_revoked", summary=f"Calendar link revoked: {reason}")
+    return bool(deleted)
+
+
+def calendar_user(secret: str):
+    """The active person with a role whose feed address carries `secret`, or None. A key whose owner has
+    since been deactivated or lost every role (by a bulk update that sent no signal) is revoked here."""
+    key = CalendarFeedKey.objects.select_related("user").filter(key_hash=hash_calendar_secret(secret)).first()
+    if key is None:
+        return None
+    if not may_have_calendar(key.user):
+        revoke_calendar_link(user=key.user, reason="the person is inactive or has no role")
+        return None
+    return key.user

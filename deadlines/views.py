@@ -1,26 +1,24 @@
-import datetime
-
-import icalendar
-from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
-from django.utils import timezone
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
 
 from accounts import roles
-from concerns.models import JqmmMeeting
 from core.views import submit
+from escalation.views import require_cleared
 
-from . import services
+from . import feed, services
 from .forms import ExtendForm, WaiveForm
-from .models import Deadline
+from .models import CalendarFeedKey, Deadline
 
 
 def _change(request, pk, form_class, action, heading, button, success):
     deadline = get_object_or_404(Deadline.objects.select_related("case__provider"), pk=pk)
+    if roles.roles_of(request.user):
+        require_cleared(request, deadline.case)  # the form shows the deadline's title and reasons
     if not services.can_manage(request.user, deadline):
         raise PermissionDenied("Only a CQM or the person responsible changes a deadline")
     form = form_class(request.POST or None)
@@ -41,44 +39,33 @@ def waive(request, pk):
                    "Waive a deadline", "Waive deadline", "Deadline waived")
 
 
-CALENDAR_SALT = "deadlines.calendar"
-
-
-def calendar_token(user) -> str:
-    return signing.dumps(user.pk, salt=CALENDAR_SALT)
-
-
 @login_not_required
 def calendar_feed(request, token):
-    """A person's deadlines and upcoming JQMMs as an iCalendar feed, for Outlook or any calendar app.
-    The signed token in the address is the credential (calendar apps cannot sign in)."""
-    try:
-        user_id = signing.loads(token, salt=CALENDAR_SALT)
-    except signing.BadSignature as exc:
-        raise Http404 from exc
-    user = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Provider concerns//Deadlines//EN")
-    cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"{settings.SERVICE_NAME}: {user}")
-    for deadline in services.due_for(user, days=365):
-        event = icalendar.Event()
-        event.add("uid", f"deadline-{deadline.pk}@provider-concerns")
-        event.add("summary", f"{deadline.case.reference}: {deadline.title}")
-        event.add("dtstart", deadline.due_date)
-        event.add("dtend", deadline.due_date + datetime.timedelta(days=1))
-        event.add("dtstamp", timezone.now())
-        event.add("description", f"{deadline.case.provider} – {deadline.get_status_display()}\n"
-                                 f"{settings.SITE_URL}{deadline.get_absolute_url()}")
-        cal.add_component(event)
-    if roles.roles_of(user):
-        for meeting in JqmmMeeting.objects.filter(meeting_date__gte=timezone.localdate()):
-            event = icalendar.Event()
-            event.add("uid", f"jqmm-{meeting.pk}@provider-concerns")
-            event.add("summary", str(meeting))
-            event.add("dtstart", meeting.meeting_date)
-            event.add("dtend", meeting.meeting_date + datetime.timedelta(days=1))
-            event.add("dtstamp", timezone.now())
-            event.add("location", meeting.location)
-            cal.add_component(event)
-    return HttpResponse(cal.to_ical(), content_type="text/calendar; charset=utf-8")
+    """A person's deadlines and upcoming JQMMs as an iCalendar feed, for Outlook or any calendar app. The random
+    secret in the address is the credential (calendar apps cannot sign in); it is looked up by its hash. An
+    unknown, reset or revoked secret, or one of a person who is inactive or has no role, is a plain 404."""
+    user = services.calendar_user(token)
+    if user is None:
+        raise Http404("No calendar has this address")
+    return HttpResponse(feed.build(user), content_type="text/calendar; charset=utf-8")
+
+
+@require_POST
+def calendar_link(request):
+    """Create or reset the calendar link. The new address is on this response only: it is never stored in clear,
+    so it cannot be shown again (the person resets it if they lose it)."""
+    if not services.may_have_calendar(request.user):
+        raise PermissionDenied("Only a person with a role has a calendar link")
+    action = request.POST.get("action")
+    if action not in ("create", "reset", "delete"):
+        messages.error(request, "Choose whether to create, reset or turn off your calendar link")
+        return redirect("home")
+    if action == "delete":
+        services.revoke_calendar_link(user=request.user, actor=request.user, reason="turned off by its owner")
+        messages.success(request, "Your calendar link has been turned off. The old address no longer works.")
+        return redirect("home")
+    had_one = CalendarFeedKey.objects.filter(user=request.user).exists()
+    secret = services.reset_calendar_link(user=request.user)
+    return render(request, "deadlines/calendar_link.html", {
+        "calendar_url": request.build_absolute_uri(reverse("deadlines:calendar", args=[secret])),
+        "was_reset": had_one})

@@ -7,7 +7,7 @@ from .models import NotificationRecipient
 
 @admin.register(NotificationRecipient)
 class NotificationRecipientAdmin(AuditedAdmin):
-    """Who is told when a suspension comes into force or is lifted (seed 002, Route 2 step 5)."""
+    """Who is told when a suspension comes into force or is lifted (docs/process.md, Route 2 step 5)."""
 
     list_display = ["name", "description", "active", "position"]
     list_editable = ["active", "position"]

@@ -5,7 +5,7 @@ from .views import CaseClosed
 
 
 class CaseClosedMiddleware:
-    """Turns an action on a closed case into a plain message on the case page (issue 4: 'acting on a closed case')."""
+    """Turns an action on a closed case into a plain message on the case page."""
 
     def __init__(self, get_response):
         self.get_response = get_response

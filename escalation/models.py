@@ -1,4 +1,4 @@
-"""The escalation ladder of seed 000 (steps 1-4) as a case with a guarded state machine."""
+"""The escalation ladder (docs/process.md section 3) as a case with a guarded state machine."""
 
 from django.conf import settings
 from django.db import models
@@ -32,7 +32,7 @@ def _at_plan_level_has_plan(case) -> bool:
 
 
 def has_plan_if_needed(case) -> bool:
-    """From PPM upwards a DAP/CAP must exist before the case moves up (seed 000)."""
+    """From PPM upwards a DAP/CAP must exist before the case moves up (docs/process.md section 3)."""
     return _at_plan_level_has_plan(case)
 
 
@@ -56,7 +56,7 @@ def review_not_satisfactory(case) -> bool:
 
 
 class Route(models.TextChoices):
-    """Suspension of placements (seed 002): amber, red and green routes, alongside the ladder level."""
+    """Suspension of placements (docs/process.md section 4): amber, red and green routes, alongside the ladder level."""
 
     NONE = "none", "No suspension route"
     AT_RISK = "at_risk", "Route 1 (amber): at risk of suspension"
@@ -186,7 +186,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @transition(field=level, source=Level.QA, target=Level.PPM, permission=perms.can_move_case,
                 conditions=[case_not_ended, qa_meeting_held], custom={"label": "Escalate to PPM", "kind": "escalate"})
     def escalate_to_ppm(self, *, by=None, description=None):
-        """QA meeting: issues not resolved (seed 000, step 1 -> 2)."""
+        """QA meeting: issues not resolved (docs/process.md section 3, step 1 -> 2)."""
 
     @fsm_log_by
     @fsm_log_description
@@ -194,7 +194,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
                 conditions=[case_not_ended, has_plan_if_needed],
                 custom={"label": "Escalate to JIMP", "kind": "escalate"})
     def escalate_to_jimp(self, *, by=None, description=None):
-        """PPM review not satisfactory, or straight from QA with a rationale (seed 000, step 3)."""
+        """PPM review not satisfactory, or straight from QA with a rationale (docs/process.md section 3, step 3)."""
 
     @fsm_log_by
     @fsm_log_description
@@ -202,7 +202,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
                 permission=perms.can_move_case, conditions=[case_not_ended, has_plan_if_needed],
                 custom={"label": "Escalate to SOSG", "kind": "escalate"})
     def escalate_to_sosg(self, *, by=None, description=None):
-        """JIMP review not satisfactory, or a skip with a rationale (seed 000, step 4)."""
+        """JIMP review not satisfactory, or a skip with a rationale (docs/process.md section 3, step 4)."""
 
     @fsm_log_by
     @fsm_log_description
@@ -234,9 +234,9 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
                 conditions=[case_not_ended, review_not_satisfactory, route_idle],
                 custom={"label": "Refer under the Provider Failure Policy", "kind": "failure"})
     def refer_provider_failure(self, *, by=None, description=None):
-        """SOSG review not satisfactory and the provider cannot continue (seed 002: Provider Failure Policy)."""
+        """SOSG review not satisfactory and the provider cannot continue (docs/process.md: Provider Failure Policy)."""
 
-    # --- suspension routes (seed 002) --------------------------------------------------------------------
+    # --- suspension routes (docs/process.md section 4) ------------------------------------------------------------
 
     def current_report(self):
         """The report awaiting or holding decisions in the current route state."""
@@ -437,7 +437,7 @@ class SprgDecision(models.Model):
 
 
 class NotificationRecipient(models.Model):
-    """Who is told of a suspension or its lifting (seed 002 step 5). Administrators keep the list."""
+    """Who is told of a suspension or its lifting (docs/process.md, Route 2 step 5). Administrators keep the list."""
 
     name = models.CharField(max_length=200, unique=True)
     description = models.CharField(max_length=300, blank=True)
@@ -585,7 +585,7 @@ class ProgressNote(models.Model):
 
 
 class PerformanceReview(models.Model):
-    """DAP/CAP performance review (seed 000): is the improvement satisfactory?"""
+    """DAP/CAP performance review (docs/process.md section 3): is the improvement satisfactory?"""
 
     class Verdict(models.TextChoices):
         SATISFACTORY = "satisfactory", "Improvement satisfactory (close or step down)"

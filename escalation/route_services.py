@@ -1,4 +1,4 @@
-"""The suspension-of-placements routes (seed 002): SPRG decisions, the CQM's reports, DMT decisions,
+"""The suspension-of-placements routes (docs/process.md section 4): SPRG decisions, the CQM's reports, DMT decisions,
 DASS/ICB sign-offs, the notifications checklist and CQT visits. One function per action; each locks the
 case, checks role and segregation of duties, runs the guarded transition on `route`, writes the audit
 event in the same transaction and queues side effects on commit."""
@@ -14,7 +14,7 @@ from accounts import roles
 from accounts.roles import has_role
 from audit.services import record
 from core import outbox
-from core.evidence import validate_evidence
+from core.evidence import atomic_with_files, store_file, validate_evidence
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from providers.models import PlacementStatus, Provider
@@ -33,9 +33,9 @@ from .models import (
     SprgDecision,
     SprgMeeting,
 )
-from .services import StaleCase, _locked, _require
+from .services import StaleCase, _locked, _require, require_case_clearance
 
-ROUTE_1_WEEKS = 4  # seed 002, Route 1 step 5
+ROUTE_1_WEEKS = 4  # docs/process.md, Route 1 step 5
 
 SPRG_DECISIONS = {
     "agree_at_risk": "Agree 'at risk' status (Route 1 - Amber)",
@@ -236,7 +236,7 @@ def write_report(*, user, case_id: int, body: str, conditional: bool = False, co
 
 
 def _check_segregation(user, report: DecisionReport):
-    """No one signs off their own recommendation; each sign-off is a different person (DOMAIN.md)."""
+    """No one signs off their own recommendation; each sign-off is by a different person (docs/process.md)."""
     if report.author_id == user.pk:
         raise PermissionDenied("You wrote this report, so you cannot endorse or sign it off")
     if report.sign_offs.filter(signed_by=user).exists():
@@ -310,6 +310,7 @@ def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
         case = _locked(case_id)
         role = {SignOff.Capacity.DASS: roles.DASS, SignOff.Capacity.ICB: roles.ICB_COLLEAGUE}.get(capacity)
         _require(role is not None and has_role(user, role), "You do not hold the role to sign in that capacity")
+        require_case_clearance(user, case)
         _check_route(case, expected_route)
         if case.route not in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED):
             raise TransitionNotAllowed("Sign-off comes after DMT has endorsed the report")
@@ -361,7 +362,7 @@ def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
 
 
 def mark_notification_done(*, user, notification_id: int, note: str = "", copy=None) -> RouteNotification:
-    with transaction.atomic():
+    with atomic_with_files():
         item = RouteNotification.objects.select_related("recipient").get(pk=notification_id)
         case = _locked(item.case_id)
         item = RouteNotification.objects.select_for_update().get(pk=notification_id)
@@ -376,7 +377,7 @@ def mark_notification_done(*, user, notification_id: int, note: str = "", copy=N
             except ValidationError as exc:
                 raise ValidationError({"copy": exc.messages}) from exc
             item.copy_name = copy.name[:255]
-            item.copy.save(copy.name, copy, save=False)
+            store_file(item.copy, copy.name, copy)
         item.save()
         record(actor=user, obj=case, kind="notification_done", summary=f"{item.recipient} notified",
                changes={"recipient": str(item.recipient), "stage": item.stage, "note": note,

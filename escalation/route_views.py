@@ -1,16 +1,15 @@
-import csv
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from accounts import roles
 from accounts.roles import has_role
+from core.csv_export import SafeDictWriter, csv_response
 from providers.models import PlacementStatus, Provider
 
 from . import permissions as perms
-from . import route_services
+from . import route_services, selectors
 from .forms import (
     DmtDecisionForm,
     NotificationDoneForm,
@@ -170,9 +169,8 @@ FIELDS = ["provider", "cqc_location_id", "town", "postcode", "placement_status",
 def placement_status_csv(request):
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="placement-status.csv"'
-    writer = csv.DictWriter(response, fieldnames=FIELDS, extrasaction="ignore")
+    response = csv_response("placement-status.csv")
+    writer = SafeDictWriter(response, fieldnames=FIELDS, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(_placement_rows())
     return response
@@ -187,7 +185,9 @@ def placement_status_json(request):
 def sprg_meetings(request):
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
-    meetings = SprgMeeting.objects.prefetch_related("decisions__case__provider")[:50]
+    meetings = list(SprgMeeting.objects.prefetch_related("decisions__case__provider")[:50])
+    for meeting in meetings:  # the decisions' reasons only for people cleared for the case
+        selectors.with_case_clearance(request.user, meeting.decisions.all())
     return render(request, "escalation/sprg_meetings.html", {"meetings": meetings})
 
 

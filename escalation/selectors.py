@@ -76,9 +76,26 @@ def route_actions(case, user) -> dict:
     }
 
 
+def with_case_clearance(user, items, case_of=lambda item: item.case):
+    """Set `cleared` on each item (deadlines, SPRG decisions...): may this person see the free text recorded
+    with it? The rule is the case's (perms.can_read_case), worked out once per case."""
+    cache = {}
+    items = list(items)
+    for item in items:
+        case = case_of(item)
+        if case.pk not in cache:
+            cache[case.pk] = perms.can_read_case(user, case)
+        item.cleared = cache[case.pk]
+    return items
+
+
 def case_page(case, user) -> dict:
+    if not perms.can_read_case(user, case):
+        # Only that the case exists and where it stands: no free text, minutes, documents, reasons or letters.
+        return {"case": case, "cleared": False, "ladder": ladder(case), "concerns": case.concerns.all()}
     return {
         "case": case,
+        "cleared": True,
         "ladder": ladder(case),
         "moves": available_moves(case, user),
         "blocked": blocked_moves(case, user),
@@ -87,9 +104,9 @@ def case_page(case, user) -> dict:
         "concerns": case.concerns.all(),
         "events": events_for(case)[:100],
         "route": route_actions(case, user),
-        "deadlines": case.deadlines.all(),
+        "deadlines": with_case_clearance(user, case.deadlines.select_related("case"), lambda d: case),
         "letters": case.letters.all(),
-        "can_draft_letters": letter_perms.can_draft(user),
+        "can_draft_letters": letter_perms.can_draft(user, case),
         "can_change_deadlines": perms.can_move_case(case, user),
         "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
         "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),

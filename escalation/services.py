@@ -11,7 +11,7 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from audit.services import record
 from concerns.models import Concern, RiskAssessment
 from core import outbox
-from core.evidence import save_checked_upload
+from core.evidence import atomic_with_files, save_checked_uploads
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from providers.models import Provider
@@ -40,6 +40,22 @@ class StaleCase(Exception):
 def _require(allowed: bool, message: str = "You do not have permission to do that"):
     if not allowed:
         raise PermissionDenied(message)
+
+
+RESTRICTED_MESSAGE = ("This case holds safeguarding-restricted concerns you are not cleared for. Ask a Contracts and "
+                      "Quality Manager or a safeguarding lead to share them with you.")
+
+
+def require_case_clearance(user, case):
+    """The one clearance rule for acting on a case: refuse anyone not cleared for its restricted concerns."""
+    _require(perms.can_read_case(user, case), RESTRICTED_MESSAGE)
+
+
+def log_restricted_access_denied(*, user, case) -> None:
+    """Record that someone was refused a restricted case's details (in its own transaction: the refusal stands)."""
+    with transaction.atomic():
+        record(actor=user, obj=case, kind="restricted_access_denied",
+               summary=f"{user} was refused the details of restricted case {case.reference}")
 
 
 def _locked(case_id: int) -> EscalationCase:
@@ -100,7 +116,7 @@ def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: 
         for concern in concerns:
             Concern.objects.filter(pk=concern.pk).update(case=case)
         event = record(actor=user, obj=case, kind="case_opened",
-               summary=f"Case opened at {case.get_level_display()}" + (f": {rationale}" if rationale else ""),
+               summary=f"Case opened at {case.get_level_display()}" + (" with a rationale" if rationale else ""),
                changes={"provider": provider, "level": level, "recommended_level": recommended,
                         "rationale": rationale, "concerns": [c.reference for c in concerns],
                         "jointly_commissioned": jointly_commissioned,
@@ -158,7 +174,7 @@ def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rat
             raise ValidationError({"reason": "Enter the reason for this decision"})
         skipping = is_skip(case, transition_name)
         if skipping and not skip_rationale.strip():
-            raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step (seed 000)"})
+            raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step"})
         before = case.level
         method(by=user, description=reason)
         if case.level in (Level.CLOSED, Level.PROVIDER_FAILURE):
@@ -168,7 +184,7 @@ def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rat
                 status_changed_by=user, status_changed_at=timezone.now())
         case.save()
         event = record(actor=user, obj=case, kind=f"case_{TRANSITIONS[transition_name]}",
-               summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}: {reason}",
+               summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}",
                changes={"level": [before, case.level], "reason": reason,
                         "skip_rationale": skip_rationale.strip() if skipping else ""})
         outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
@@ -199,14 +215,14 @@ def reopen_case(*, user, case_id: int, level: str, reason: str) -> EscalationCas
             raise ValidationError({"reason": f"{old.reference} was already reopened as {old.reopened_as.reference}"})
         new = open_case(user=user, provider_id=old.provider_id, level=level, rationale=f"Reopened: {reason}",
                         jointly_commissioned=old.jointly_commissioned, reopened_from=old)
-        record(actor=user, obj=old, kind="case_reopened", summary=f"Reopened as {new.reference}: {reason}",
+        record(actor=user, obj=old, kind="case_reopened", summary=f"Reopened as {new.reference}",
                changes={"reopened_as": new.reference, "reason": reason})
     return new
 
 
 def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], provider_attended: bool,
                    minutes: str, outcome: str, files=()) -> CaseMeeting:
-    with transaction.atomic():
+    with atomic_with_files():
         case = _locked(case_id)
         _require(perms.can_record_meeting(user, case), "Only caseworkers record meetings on an open case")
         if meeting_date > timezone.localdate():
@@ -218,11 +234,8 @@ def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], p
         meeting = CaseMeeting.objects.create(
             case=case, level=case.level, meeting_date=meeting_date, attendees=attendees,
             provider_attended=provider_attended, minutes=minutes, outcome=outcome, recorded_by=user)
-        try:
-            names = [save_checked_upload(MeetingDocument(meeting=meeting), upload, uploaded_by=user).original_name
-                     for upload in files]
-        except ValidationError as exc:
-            raise ValidationError({"documents": exc.messages}) from exc
+        names = [doc.original_name for doc in save_checked_uploads(
+            lambda: MeetingDocument(meeting=meeting), files, uploaded_by=user, field="documents")]
         record(actor=user, obj=case, kind="meeting_recorded", summary=f"{meeting} recorded",
                changes={"meeting_date": meeting_date, "level": case.level, "attendees": attendees,
                         "provider_attended": provider_attended, "outcome": outcome, "documents": names})
@@ -262,7 +275,7 @@ def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: 
                                          due_date=due_date)
         deadlines.schedule(key=f"action:{item.pk}:{due_date}", kind=Deadline.Kind.PLAN_ACTION, case=case,
                            title=f"Action due: {area_of_concern}"[:300], due_date=due_date)
-        record(actor=user, obj=case, kind="plan_action_added", summary=f"Action added: {area_of_concern}",
+        record(actor=user, obj=case, kind="plan_action_added", summary=f"Action added to the {plan.get_kind_display()}",
                changes={"plan": plan.pk, "area_of_concern": area_of_concern, "action": action, "owner": owner,
                         "due_date": due_date})
     return item
@@ -294,7 +307,8 @@ def update_action(*, user, action_id: int, status: str, evidence: str, due_date,
             deadlines.meet(case=case, kinds=[Deadline.Kind.PLAN_ACTION], user=user, key_prefix=f"action:{item.pk}:")
         item.status, item.evidence, item.due_date = status, evidence, due_date
         item.save()
-        record(actor=user, obj=case, kind="plan_action_updated", summary=f"Action updated: {item.area_of_concern}",
+        record(actor=user, obj=case, kind="plan_action_updated",
+               summary=f"Action updated on the {item.plan.get_kind_display()}",
                changes=changes | ({"reason": reason} if reason else {}))
     return item
 
@@ -305,7 +319,8 @@ def add_progress_note(*, user, action_id: int, note: str) -> ProgressNote:
         case = _locked(item.plan.case_id)
         _require(perms.can_manage_plan(user, case))
         entry = ProgressNote.objects.create(action=item, note=note, written_by=user)
-        record(actor=user, obj=case, kind="progress_note_added", summary=f"Progress on {item.area_of_concern}",
+        record(actor=user, obj=case, kind="progress_note_added",
+               summary=f"Progress note added on the {item.plan.get_kind_display()}",
                changes={"action": item.pk, "note": note})
     return entry
 

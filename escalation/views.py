@@ -4,6 +4,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from concerns.models import RiskLevel
+from core.once import AlreadySent, already_sent, once, repeat_of
 from core.views import apply_service_errors, submit
 from providers.models import Provider
 
@@ -24,10 +25,22 @@ from .forms import (
 from .models import ActionPlan, EscalationCase, Level, MeetingDocument, PlanAction
 
 
-def _case(request, pk) -> EscalationCase:
+def require_cleared(request, case) -> None:
+    """403 for anyone not cleared for the case's safeguarding-restricted concerns; the attempt is recorded.
+    Used by every page that shows what is recorded on a case or acts on it (cases, routes, letters, deadlines)."""
+    if not perms.can_read_case(request.user, case):
+        services.log_restricted_access_denied(user=request.user, case=case)
+        raise PermissionDenied(services.RESTRICTED_MESSAGE)
+
+
+def _case(request, pk, *, cleared=True) -> EscalationCase:
+    """The case, for a person with a role; unless `cleared=False`, only for people cleared to see its details."""
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
-    return get_object_or_404(EscalationCase.objects.select_related("provider", "owner"), pk=pk)
+    case = get_object_or_404(EscalationCase.objects.select_related("provider", "owner"), pk=pk)
+    if cleared:
+        require_cleared(request, case)
+    return case
 
 
 class CaseClosed(Exception):
@@ -56,6 +69,9 @@ def case_open(request, provider_id):
     if not perms.can_open_case(request.user):
         raise PermissionDenied
     provider = get_object_or_404(Provider, pk=provider_id)
+    repeat = repeat_of(request)
+    if repeat:
+        return already_sent(request, repeat)
     existing = services._open_case_for(provider.pk)
     if existing:
         messages.error(request, f"{provider} already has an open case, {existing.reference}: link the concern to it.")
@@ -66,9 +82,11 @@ def case_open(request, provider_id):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            case = services.open_case(user=request.user, provider_id=provider.pk, level=d["level"],
-                                      concern_ids=[c.pk for c in d["concerns"]], rationale=d["rationale"],
-                                      jointly_commissioned=d["jointly_commissioned"])
+            case = once(request, form, lambda: services.open_case(
+                user=request.user, provider_id=provider.pk, level=d["level"], concern_ids=[c.pk for c in d["concerns"]],
+                rationale=d["rationale"], jointly_commissioned=d["jointly_commissioned"]), done_url=lambda c: c)
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -79,7 +97,7 @@ def case_open(request, provider_id):
 
 
 def case_detail(request, pk):
-    case = _case(request, pk)
+    case = _case(request, pk, cleared=False)  # uncleared people see the header and why the rest is hidden
     return render(request, "escalation/case_detail.html", selectors.case_page(case, request.user))
 
 
@@ -203,8 +221,11 @@ def reopen(request, pk):
     form = ReopenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            new = services.reopen_case(user=request.user, case_id=case.pk, level=form.cleaned_data["level"],
-                                       reason=form.cleaned_data["reason"])
+            new = once(request, form, lambda: services.reopen_case(
+                user=request.user, case_id=case.pk, level=form.cleaned_data["level"],
+                reason=form.cleaned_data["reason"]), done_url=lambda c: c)
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

@@ -9,10 +9,10 @@ import graphviz
 from .models import EscalationCase, Level, Route
 
 MACHINES = {
-    "level": ("Escalation ladder (seed 000)", Level,
+    "level": ("Escalation ladder", Level,
               {"qa": "#fff7bf", "ppm": "#fcd6c3", "jimp": "#f4cdc6", "sosg": "#e9d5f5", "closed": "#cce2d8",
                "provider_failure": "#f3f2f1"}),
-    "route": ("Suspension of placements (seed 002)", Route,
+    "route": ("Suspension of placements", Route,
               {"none": "#f3f2f1", "at_risk": "#ffdd99", "suspension_proposed": "#f4cdc6",
                "suspension_endorsed": "#f4cdc6", "suspended": "#e8a39a", "lifting_proposed": "#cce2d8",
                "lifting_endorsed": "#cce2d8", "oversight": "#d2e2f1", "provider_failure": "#f3f2f1"}),

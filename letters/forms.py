@@ -2,6 +2,7 @@ from django import forms
 
 from core.forms import GovFormMixin, date_field
 
+from .markup import problems
 from .models import LetterKind
 
 
@@ -15,8 +16,9 @@ class DraftForm(GovFormMixin, forms.Form):
                               help_text="For meeting invitations only. For example, 27 3 2026")
     free_text = forms.CharField(label="Text of the letter", required=False, max_length=20000,
                                 widget=forms.Textarea(attrs={"rows": 8}),
-                                help_text="The paragraphs that go where the template says {{ free_text }}: for an "
-                                          "at-risk letter, the concerns")
+                                help_text="The text of the letter in your own words: for an at-risk letter, the "
+                                          "concerns. Leave a blank line between paragraphs. It is printed exactly as "
+                                          "you type it")
 
     def __init__(self, *args, editing=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -36,7 +38,21 @@ class WithdrawForm(GovFormMixin, forms.Form):
 class TemplateVersionForm(GovFormMixin, forms.Form):
     subject = forms.CharField(label="Subject", max_length=200, error_messages={"required": "Enter the subject"})
     body = forms.CharField(label="Body", widget=forms.Textarea(attrs={"rows": 18}), max_length=50000,
-                           help_text="Paragraphs separated by a blank line. Merge fields as {{ name }}; see the list.",
+                           help_text="Use the letter markup described below: paragraphs, **bold**, lists and merge "
+                                     "fields. No HTML, web addresses or other code.",
                            error_messages={"required": "Enter the body"})
     note = forms.CharField(label="Why is the template changing?", max_length=300,
                            error_messages={"required": "Enter why the template is changing"})
+
+    def clean_subject(self):
+        return self._markup_only("subject")
+
+    def clean_body(self):
+        return self._markup_only("body")
+
+    def _markup_only(self, name):
+        text = self.cleaned_data[name]
+        found = problems(text, part=name)
+        if found:
+            raise forms.ValidationError(found)
+        return text

@@ -1,4 +1,4 @@
-"""The fixed, documented set of merge fields a letter template may use. `{{ name }}` in a template body."""
+"""The fixed, documented set of merge fields a letter template may use, written `{{ name }}` (see markup.py)."""
 
 import re
 
@@ -16,23 +16,13 @@ MERGE_FIELDS = {
     "route_deadline": "The next suspension-route decision date",
     "conditions": "The lifting conditions and their review dates, as a table",
     "oversight_until": "When greater initial oversight ends",
-    "meeting_date": "The date of the meeting the letter invites the provider to (free text if none)",
+    "meeting_date": "The date of the meeting the letter invites the provider to (required when used)",
     "signatory_name": "Who signs (letter settings)",
     "signatory_title": "The signatory's job title (letter settings)",
 }
 
 TOKEN = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
-ANY_TAG = re.compile(r"{%|%}|{#|#}")
 
 
 def fields_used(body: str) -> set[str]:
     return set(TOKEN.findall(body))
-
-
-def unknown_fields(body: str) -> set[str]:
-    return fields_used(body) - set(MERGE_FIELDS)
-
-
-def has_template_tags(body: str) -> bool:
-    """Only `{{ field }}` is allowed: no Django template logic in council-edited text."""
-    return bool(ANY_TAG.search(body)) or body.count("{{") != len(TOKEN.findall(body))

@@ -1,10 +1,12 @@
-"""Letters: versioned templates, drafts, and issued letters whose PDF never changes (issue 6)."""
+"""Letters: versioned templates, drafts, and issued letters whose PDF never changes."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .merge_fields import has_template_tags, unknown_fields
+from audit.triggers import letter_triggers
+
+from .markup import template_errors
 
 
 class LetterKind(models.TextChoices):
@@ -55,7 +57,8 @@ class LetterTemplate(models.Model):
     kind = models.CharField(max_length=24, choices=LetterKind.choices)
     version = models.PositiveIntegerField()
     subject = models.CharField(max_length=200)
-    body = models.TextField(help_text="Paragraphs separated by a blank line; merge fields as {{ name }}")
+    body = models.TextField(help_text="The letter markup: paragraphs separated by a blank line, **bold**, lists "
+                                      "and merge fields as {{ name }}. No HTML")
     note = models.CharField("Why this version", max_length=300, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -74,14 +77,10 @@ class LetterTemplate(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self):
-        for name in ("subject", "body"):
-            text = getattr(self, name) or ""
-            unknown = unknown_fields(text)
-            if unknown:
-                raise ValidationError({name: "Unknown merge field(s): " + ", ".join(sorted(unknown))
-                                       + ". See the list of merge fields."})
-            if has_template_tags(text):
-                raise ValidationError({name: "Use merge fields only as {{ name }}; no other template syntax"})
+        """Only the letter markup (letters/markup.py): no HTML, addresses, scripts or unknown merge fields."""
+        errors = template_errors(subject=self.subject or "", body=self.body or "")
+        if errors:
+            raise ValidationError(errors)
 
     @classmethod
     def latest(cls, kind):
@@ -118,6 +117,9 @@ class Letter(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        # The database keeps an issued letter as issued (ADR 0020): only the delivery date, once, and the
+        # withdrawal may be recorded, and it is never deleted. A draft may be edited or deleted.
+        triggers = letter_triggers()
 
     def __str__(self):
         return f"{self.reference}: {self.get_kind_display()}"

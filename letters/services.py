@@ -9,17 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.evidence import atomic_with_files, store_file
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from deadlines.workingdays import add_working_days
 from escalation.models import EscalationCase
+from escalation.services import RESTRICTED_MESSAGE as RESTRICTED
 
 from . import permissions as perms
 from .merge_fields import fields_used
 from .models import Letter, LetterKind, LetterTemplate
 from .rendering import render_html, render_pdf
 
-IMPROVEMENT_PLAN_WORKING_DAYS = 5  # seed 002, Route 1 step 3
+IMPROVEMENT_PLAN_WORKING_DAYS = 5  # docs/process.md, Route 1 step 3
 
 
 def _require(ok, message="You do not have permission to do that"):
@@ -41,6 +43,7 @@ def create_draft(*, user, case_id: int, kind: str, addressee: str, free_text: st
         raise ValidationError({"kind": "Choose the kind of letter"})
     with transaction.atomic():
         case = EscalationCase.objects.select_for_update().get(pk=case_id)
+        _require(perms.can_draft(user, case), RESTRICTED)
         letter = Letter.objects.create(reference=f"new-{uuid.uuid4().hex[:12]}", case=case, kind=kind,
                                        addressee=addressee, free_text=free_text, meeting_date=meeting_date,
                                        created_by=user)
@@ -55,6 +58,7 @@ def update_draft(*, user, letter_id: int, addressee: str, free_text: str, meetin
     _require(perms.can_draft(user))
     with transaction.atomic():
         letter = _locked_draft(letter_id)
+        _require(perms.can_draft(user, letter.case), RESTRICTED)
         letter.addressee, letter.free_text, letter.meeting_date = addressee, free_text, meeting_date
         letter.save()
         record(actor=user, obj=letter.case, kind="letter_draft_changed", summary=f"{letter} draft changed",
@@ -65,6 +69,7 @@ def update_draft(*, user, letter_id: int, addressee: str, free_text: str, meetin
 def preview_pdf(*, user, letter_id: int) -> bytes:
     _require(perms.can_draft(user) or perms.can_issue(user))
     letter = Letter.objects.select_related("case__provider").get(pk=letter_id)
+    _require(perms.can_read(user, letter), RESTRICTED)
     template = letter.template if letter.status != Letter.Status.DRAFT else LetterTemplate.latest(letter.kind)
     return render_pdf(render_html(letter, template, draft=letter.status == Letter.Status.DRAFT))
 
@@ -84,8 +89,9 @@ def _missing_fields(letter, template) -> dict:
 def issue_letter(*, user, letter_id: int) -> Letter:
     """Render with the latest template version, store the PDF bytes and their SHA-256: never changed after."""
     _require(perms.can_issue(user), "Only a Contracts and Quality Manager issues letters")
-    with transaction.atomic():
+    with atomic_with_files():  # the PDF file goes again if issuing rolls back
         letter = _locked_draft(letter_id)
+        _require(perms.can_issue(user, letter), RESTRICTED)
         template = LetterTemplate.latest(letter.kind)
         errors = _missing_fields(letter, template)
         if errors:
@@ -95,7 +101,7 @@ def issue_letter(*, user, letter_id: int) -> Letter:
         letter.template, letter.issued_by, letter.issued_at = template, user, issued_at
         letter.sha256 = hashlib.sha256(pdf).hexdigest()
         letter.status = Letter.Status.ISSUED
-        letter.pdf.save(f"{letter.reference}.pdf", ContentFile(pdf), save=False)
+        store_file(letter.pdf, f"{letter.reference}.pdf", ContentFile(pdf))
         Letter.objects.filter(pk=letter.pk).update(
             template=template, issued_by=user, issued_at=issued_at, sha256=letter.sha256, status=letter.status,
             pdf=letter.pdf.name)
@@ -109,6 +115,7 @@ def record_delivery(*, user, letter_id: int, delivered_on) -> Letter:
     _require(perms.can_draft(user))
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("case").get(pk=letter_id)
+        _require(perms.can_draft(user, letter.case), RESTRICTED)
         if letter.status != Letter.Status.ISSUED:
             raise ValidationError({"delivered_on": "Only an issued letter has a delivery date"})
         if letter.delivered_on:
@@ -133,12 +140,13 @@ def withdraw_letter(*, user, letter_id: int, reason: str) -> Letter:
         raise ValidationError({"reason": "Enter why the letter is withdrawn"})
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("case").get(pk=letter_id)
+        _require(perms.can_issue(user, letter), RESTRICTED)
         if letter.status != Letter.Status.ISSUED:
             raise ValidationError({"reason": "Only an issued letter can be withdrawn"})
         letter.status, letter.withdrawn_reason = Letter.Status.WITHDRAWN, reason
         letter.withdrawn_by, letter.withdrawn_at = user, timezone.now()
         letter.save()
-        record(actor=user, obj=letter.case, kind="letter_withdrawn", summary=f"{letter} withdrawn: {reason}",
+        record(actor=user, obj=letter.case, kind="letter_withdrawn", summary=f"{letter} withdrawn",
                changes={"letter": letter.reference, "reason": reason})
     return letter
 

@@ -6,8 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from audit.services import record
+from core.once import AlreadySent, already_sent, once
 from core.views import apply_service_errors, submit
 from escalation.models import EscalationCase
+from escalation.views import require_cleared
 
 from . import permissions as perms
 from . import services
@@ -32,6 +34,7 @@ def letter_create(request, case_id):
     case = get_object_or_404(EscalationCase.objects.select_related("provider"), pk=case_id)
     if not perms.can_draft(request.user):
         raise PermissionDenied("Only contract officers and CQMs draft letters")
+    require_cleared(request, case)
     provider = case.provider
     initial = {"addressee": f"{provider.registered_manager or 'The Registered Manager'}\n{provider.name}\n"
                             + "\n".join(p.strip() for p in provider.address.split(",")) + f"\n{provider.postcode}",
@@ -39,7 +42,11 @@ def letter_create(request, case_id):
     form = DraftForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            letter = services.create_draft(user=request.user, case_id=case.pk, **form.cleaned_data)
+            letter = once(request, form, lambda: services.create_draft(user=request.user, case_id=case.pk,
+                                                                      **form.cleaned_data),
+                          done_url=lambda draft: reverse("letters:detail", args=[draft.pk]))
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:
@@ -51,19 +58,23 @@ def letter_create(request, case_id):
 def letter_detail(request, pk):
     letter = _letter(request, pk)
     form = None
-    if letter.status == Letter.Status.DRAFT and perms.can_draft(request.user):
+    if letter.status == Letter.Status.DRAFT and perms.can_draft(request.user, letter.case):
         form = DraftForm(request.POST or None, editing=True, initial={
             "addressee": letter.addressee, "free_text": letter.free_text, "meeting_date": letter.meeting_date})
         if request.method == "POST" and form.is_valid():
             try:
-                services.update_draft(user=request.user, letter_id=letter.pk, **form.cleaned_data)
+                once(request, form, lambda: services.update_draft(user=request.user, letter_id=letter.pk,
+                                                                  **form.cleaned_data),
+                     done_url=reverse("letters:detail", args=[letter.pk]))
+            except AlreadySent as exc:
+                return already_sent(request, exc)
             except ValidationError as exc:
                 apply_service_errors(form, exc)
             else:
                 messages.success(request, "Draft saved")
                 return redirect("letters:detail", letter.pk)
     return render(request, "letters/letter_detail.html", {
-        "letter": letter, "form": form, "can_issue": perms.can_issue(request.user),
+        "letter": letter, "form": form, "can_issue": perms.can_issue(request.user, letter),
         "delivery_form": DeliveryForm() if letter.status == Letter.Status.ISSUED and not letter.delivered_on else None,
         "template": letter.template or LetterTemplate.latest(letter.kind)})
 
@@ -146,7 +157,10 @@ def template_new_version(request, kind):
                                if current else None)
     if request.method == "POST" and form.is_valid():
         try:
-            template = services.create_template_version(user=request.user, kind=kind, **form.cleaned_data)
+            template = once(request, form, lambda: services.create_template_version(
+                user=request.user, kind=kind, **form.cleaned_data), done_url="letters:templates")
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         except ValidationError as exc:
             apply_service_errors(form, exc)
         else:

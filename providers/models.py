@@ -7,7 +7,7 @@ cqc_location_id_validator = RegexValidator(
 
 
 class PlacementStatus(models.TextChoices):
-    """Whether the council is placing new residents with the provider (seed 002)."""
+    """Whether the council is placing new residents with the provider (docs/process.md, section 4)."""
 
     OPEN = "open", "Open to placements"
     AT_RISK = "at_risk", "At risk of suspension"

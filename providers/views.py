@@ -10,6 +10,7 @@ from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from concerns.models import Concern
 from core.charts import risk_over_time_svg
+from core.once import AlreadySent, already_sent, once
 from escalation import permissions as case_perms
 from escalation.models import LADDER
 
@@ -55,6 +56,8 @@ def _visible_assessments(user, provider):
 
 @csp_exempt()  # pygal styles its SVG with an inline <style>; served as an image, so no script can run
 def provider_risk_chart(request, pk):
+    if not concern_perms.can_see_concerns(request.user):
+        raise PermissionDenied
     provider = get_object_or_404(Provider, pk=pk)
     assessments = list(reversed(_visible_assessments(request.user, provider)))
     svg = risk_over_time_svg(assessments, f"Risk level over time: {provider}")
@@ -67,7 +70,11 @@ def provider_edit(request, pk=None):
     instance = get_object_or_404(Provider, pk=pk) if pk else None
     form = ProviderForm(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        provider = services.save_provider(user=request.user, form=form)
+        try:
+            provider = once(request, form, lambda: services.save_provider(user=request.user, form=form),
+                            done_url=lambda p: p)
+        except AlreadySent as exc:
+            return already_sent(request, exc)
         messages.success(request, f"{provider} saved")
         return redirect(provider)
     return render(request, "providers/provider_form.html", {"form": form, "provider": instance})
@@ -82,7 +89,11 @@ def provider_import(request):
         upload = form.cleaned_data["csv_file"]
         report = importer.parse(upload.read())
         if report.is_valid:
-            counts = services.import_providers(user=request.user, report=report, file_name=upload.name)
+            try:
+                counts = once(request, form, lambda: services.import_providers(
+                    user=request.user, report=report, file_name=upload.name))
+            except AlreadySent as exc:
+                return already_sent(request, exc)
         else:
             form.add_error("csv_file", "Nothing was imported: correct the rows listed below and upload the file again")
     return render(request, "providers/provider_import.html", {"form": form, "report": report, "counts": counts})

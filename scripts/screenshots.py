@@ -1,15 +1,18 @@
 """Take screenshots of the main pages from a running server (make run) into docs/screenshots/.
 
 Usage: .venv/bin/python scripts/screenshots.py [base_url]
+Signs in as the demo users, with the security code from `manage.py demo_code` (local settings only).
 """
 
+import subprocess  # nosec B404 # runs this project's own manage.py, below
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 BASE = sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000"
-OUT = Path(__file__).resolve().parent.parent / "docs" / "screenshots"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "docs" / "screenshots"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -37,6 +40,14 @@ PAGES = [
 ]
 
 
+def demo_code(username: str) -> str:
+    """The demo user's current security code, from the same database as the running server (make run)."""
+    result = subprocess.run(  # nosec B603 # this Python and manage.py, fixed argv, no shell; a demo username
+        [sys.executable, "manage.py", "demo_code", username], cwd=ROOT, check=True,
+                            capture_output=True, text=True)
+    return result.stdout.strip()
+
+
 def main():
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
@@ -50,6 +61,9 @@ def main():
                 page.get_by_label("Username").fill(user)
                 page.get_by_label("Password").fill("demo-password-2026")
                 page.get_by_role("button", name="Sign in").click()
+                page.get_by_label("Security code").fill(demo_code(user))
+                page.get_by_role("button", name="Continue").click()
+                page.get_by_role("heading", name="My work").wait_for()
                 contexts[user] = page
             page = contexts[user]
             page.goto(BASE + path)

@@ -32,6 +32,46 @@ def need_service(name: str, host: str, port: int):
 DB_FIXTURES = {"db", "transactional_db", "live_server", "django_db_reset_sequences"}
 
 
+def totp_device(user):
+    """The user's confirmed authenticator-app device (created if missing), ready to accept a code now:
+    its last used time step and throttling are reset, so the same person can sign in twice within 30 seconds."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    TOTPDevice.objects.filter(pk=device.pk).update(last_t=-1, throttling_failure_count=0,
+                                                   throttling_failure_timestamp=None)
+    device.refresh_from_db()
+    return device
+
+
+def totp_code(user) -> str:
+    """A valid security code for the user right now (as their authenticator app would show it)."""
+    from django_otp.oath import totp
+
+    device = totp_device(user)
+    return f"{totp(device.bin_key, step=device.step, t0=device.t0, digits=device.digits, drift=device.drift):06d}"
+
+
+@pytest.fixture(autouse=True)
+def force_login_verifies_second_factor(monkeypatch):
+    """client.force_login(user) signs in with both factors, as the tests written before two-factor sign-in expect:
+    the session is marked as verified by the user's authenticator-app device (created if missing)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = totp_device(user).persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 @pytest.fixture(autouse=True)
 def reference_data(request):
     """Roles and matrix v1 are migration data, which transactional tests flush: put them back."""
@@ -83,3 +123,25 @@ def jqmm(db, cqm):
 @pytest.fixture
 def concern_factory(db):
     return ConcernFactory
+
+
+@pytest.fixture(autouse=True)
+def form_tokens(monkeypatch):
+    """A browser sends back the one-time token each form is drawn with (core.once). Test posts get a fresh
+    token for the signed-in person too, unless the test passes its own `form_token` (the tests of the token
+    itself do)."""
+    from django.contrib.auth import SESSION_KEY, get_user_model
+    from django.test import Client
+
+    from core import once
+
+    original = Client.post
+
+    def post(self, path, data=None, *args, **kwargs):
+        if isinstance(data, dict) and once.FIELD not in data:
+            user_id = self.session.get(SESSION_KEY)
+            user = get_user_model().objects.filter(pk=user_id).first() if user_id else None
+            data = {**data, once.FIELD: once.issue(user)}
+        return original(self, path, data, *args, **kwargs)
+
+    monkeypatch.setattr(Client, "post", post)

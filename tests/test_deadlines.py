@@ -189,19 +189,3 @@ def test_home_page_shows_my_deadlines(client, people):
     client.force_login(people["cqm"])
     html = client.get("/").content.decode()
     assert "Your deadlines" in html and "Review of the CAP" in html and case.reference in html
-
-
-@pytest.mark.django_db
-def test_calendar_feed_lists_my_deadlines_and_needs_a_valid_token(client, people):
-    from deadlines.views import calendar_token
-
-    case = CaseFactory(level="ppm", owner=people["cqm"])
-    services.schedule(key="t:ics", kind="plan_review", case=case, due_date=TODAY() + datetime.timedelta(days=3),
-                      title="Review of the CAP")
-    response = client.get(f"/deadlines/calendar/{calendar_token(people['cqm'])}.ics")
-    assert response.status_code == 200 and response["Content-Type"].startswith("text/calendar")
-    body = response.content.decode()
-    assert "BEGIN:VCALENDAR" in body and "Review of the CAP" in body
-    assert client.get("/deadlines/calendar/forged-token.ics").status_code == 404
-    other = client.get(f"/deadlines/calendar/{calendar_token(people['sprg'])}.ics").content.decode()
-    assert "Review of the CAP" not in other

@@ -8,7 +8,7 @@ from tests.factories import ConcernFactory
 
 pytestmark = pytest.mark.django_db
 
-# DOMAIN.md section 2, row by row.
+# The default matrix of docs/process.md section 2, row by row.
 DOMAIN_TABLE = """
 0 | Normal | Normal | QA | PPM | JIMP | SOSG
 1 | Normal | QA | QA | PPM | JIMP | SOSG

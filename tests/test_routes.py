@@ -1,4 +1,4 @@
-"""Suspension of placements (seed 002): the route state machine, segregation of duties, bad input."""
+"""Suspension of placements (docs/process.md, section 4): the route state machine, segregation of duties, bad input."""
 
 import datetime
 

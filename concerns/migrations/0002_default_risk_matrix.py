@@ -15,7 +15,7 @@ def create_version_1(apps, schema_editor):
         RiskMatrix.objects.create(
             version=1,
             cells={f"{e},{i}": DEFAULT_MATRIX[e][i] for e in range(5) for i in range(6)},
-            note="Default matrix from DOMAIN.md section 2",
+            note="The council's default matrix",
         )
 
 

@@ -18,7 +18,7 @@ COUNCIL_NAME = env("COUNCIL_NAME", default="Northfield Borough Council")
 SERVICE_NAME = "Provider concerns and escalation"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.VerifiedAdminConfig",  # django.contrib.admin, needing the second factor
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -47,12 +47,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "core.middleware.PrivateResponsesMiddleware",  # Cache-Control: no-store; one line per refused request
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "core.once.CurrentRequestMiddleware",  # forms sign their one-time token for the person viewing them
+    "accounts.middleware.SessionLimitsMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -98,14 +103,32 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 60 * 60
 CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "accounts.sign_in_views.csrf_failure"
+# Sessions (accounts.middleware.SessionLimitsMiddleware): signed out after SESSION_IDLE_MINUTES without a
+# request, and SESSION_MAX_HOURS after signing in whatever happens; the cookie goes when the browser closes.
+SESSION_IDLE_MINUTES = env.float("SESSION_IDLE_MINUTES", default=30)
+SESSION_MAX_HOURS = env.float("SESSION_MAX_HOURS", default=10)
+SESSION_WARNING_MINUTES = env.float("SESSION_WARNING_MINUTES", default=5)  # the warning dialog's lead time
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Second factor (django-otp): TOTP app plus single-use recovery codes; wrong codes wait 1, 2, 4, 8... seconds.
+OTP_TOTP_ISSUER = COUNCIL_NAME  # the name people see in their authenticator app
+OTP_TOTP_THROTTLE_FACTOR = 1
+OTP_STATIC_THROTTLE_FACTOR = 1
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # administrators can remove a device (to reset it), never read its key
 
 # django-axes: lock an account + address after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# ...and lock an address across usernames (password spraying) after more failures in the same 30 minutes.
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=20)
+AXES_HANDLER = "accounts.axes_handler.AddressLimitHandler"
+# Behind reverse proxies, how many of them append to X-Forwarded-For; 0 trusts only REMOTE_ADDR.
+SIGN_IN_PROXY_COUNT = env.int("SIGN_IN_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.axes_handler.client_ip_address"
 
 # django-csp 4: no inline script or style anywhere.
 CONTENT_SECURITY_POLICY = {
@@ -168,19 +191,38 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
 } if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else {}
 
+# A refused request (4xx) is one line from core.refusals (core.middleware); RefusalLogFilter drops Django's own
+# record of it (which has a traceback and the raw path) and masks secrets in paths. It sits on the loggers
+# themselves, so every handler gets the filtered record, and on the console handler for any other
+# django.security.* logger. A handler added elsewhere needs "filters": ["refusals"] too.
+DJANGO_REFUSAL_LOGGERS = ["django.request", "django.security.csrf"] + [f"django.security.{name}" for name in (
+    "SuspiciousOperation", "DisallowedHost", "DisallowedRedirect", "SuspiciousFileOperation",
+    "SuspiciousMultipartForm", "SuspiciousSession", "InvalidSessionKey", "RequestDataTooBig", "TooManyFieldsSent",
+    "TooManyFilesSent", "DisallowedModelAdminLookup", "DisallowedModelAdminToField")]
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"refusals": {"()": "core.middleware.RefusalLogFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refusals"]}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"weasyprint": {"level": "ERROR"}, "fontTools": {"level": "ERROR"}},
+    "loggers": {
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
+        **{name: {"filters": ["refusals"]} for name in DJANGO_REFUSAL_LOGGERS},
+        # runserver's access log: its own handler (as Django has it), with the calendar secret masked.
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False, "filters": ["refusals"]},
+    },
 }
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Deadline reminders: how many working days before the due date the first reminder goes out.
 DEADLINE_REMINDER_WORKING_DAYS = env.int("DEADLINE_REMINDER_WORKING_DAYS", default=2)
+# How long a drawn form may wait before it is sent (its one-time token expires; core.once, ADR 0021).
+FORM_TOKEN_MAX_AGE = env.int("FORM_TOKEN_MAX_AGE", default=24 * 60 * 60)
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "core.tasks.relay_outbox", "schedule": 60},
+    "forget-used-form-tokens": {"task": "core.tasks.forget_used_form_tokens", "schedule": 24 * 60 * 60},
     "sweep-deadlines": {"task": "deadlines.tasks.sweep_deadlines", "schedule": env.int("DEADLINE_SWEEP_SECONDS",
                                                                                         default=15 * 60)},
 }

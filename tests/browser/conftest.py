@@ -53,10 +53,19 @@ def check_a11y(axe):
 
 
 def sign_in(page, username, password):
+    """Both steps: the password, then the security code from the user's authenticator app (made if missing)."""
+    from accounts.models import User
+    from tests.conftest import totp_code, totp_device
+
+    user = User.objects.get(username=username)
+    totp_device(user)  # so the password step goes on to "Enter the security code", not set-up
     page.goto("/sign-in/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Enter the security code").wait_for()
+    page.get_by_label("Security code").fill(totp_code(user))
+    page.get_by_role("button", name="Continue").click()
 
 
 def fill_date(page, legend: str, value):

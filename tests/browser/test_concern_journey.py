@@ -70,7 +70,7 @@ def test_officer_logs_a_safeguarding_concern_records_advice_routes_and_assesses(
     page.get_by_label("Advice given").fill("Raise a section 42 enquiry.")
     check_a11y(page)
     page.get_by_role("button", name="Save advice").click()
-    page.get_by_text("Safeguarding advice recorded").wait_for()
+    page.get_by_text("Safeguarding advice recorded", exact=True).wait_for()
 
     page.get_by_role("link", name="Route this concern").click()
     page.get_by_label("Onto the next JQMM agenda").check()

@@ -21,7 +21,7 @@ from escalation import route_services
 from escalation import services as case_services
 from providers.models import Provider
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # nosec B105 # the published demo password, for demo data only
 
 DEMO_USERS = [
     ("officer", "Olivia", "Officer", [roles.CONTRACT_OFFICER]),
@@ -71,6 +71,12 @@ class Command(BaseCommand):
     help = "Load demo users, providers and concerns (idempotent)."
 
     def handle(self, *args, **options):
+        from django.conf import settings
+        from django.core.management.base import CommandError
+
+        if not getattr(settings, "DEMO_DATA_ALLOWED", True):
+            raise CommandError("The demo data is never loaded on a live system: its users share a published "
+                               "password. seed_demo refuses to run with the production settings.")
         User = get_user_model()
         if User.objects.filter(username="officer").exists():
             self.stdout.write("Demo data already loaded.")
@@ -78,13 +84,29 @@ class Command(BaseCommand):
             with transaction.atomic():
                 self._seed(User)
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
-        self._print_credentials()
+        keys = self._second_factors(User)
+        self._print_credentials(keys)
 
-    def _print_credentials(self):
+    def _second_factors(self, User):
+        """Every account needs a second factor: each demo user gets an authenticator-app key (kept if it has one)."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from accounts import mfa
+
+        keys = {}
+        for user in User.objects.filter(username__in=[u[0] for u in DEMO_USERS]):
+            device = mfa.confirmed_app(user) or TOTPDevice.objects.create(user=user, name=mfa.APP_DEVICE_NAME,
+                                                                          confirmed=True)
+            keys[user.username] = mfa.key_base32(device)
+        return keys
+
+    def _print_credentials(self, keys):
         out = io.StringIO()
         out.write(f"\nDemo sign-ins (demo only), password for all: {DEMO_PASSWORD}\n")
+        out.write("Then a security code: run `.venv/bin/python manage.py demo_code <username>` for the current one,\n"
+                  "or add the user's key below to an authenticator app (time-based, 6 digits).\n")
         for username, first, last, role_names in DEMO_USERS:
-            out.write(f"  {username:<13} {first + ' ' + last:<18} {', '.join(role_names)}\n")
+            out.write(f"  {username:<13} {first + ' ' + last:<18} {', '.join(role_names):<32} key {keys.get(username, '-')}\n")
         self.stdout.write(out.getvalue())
 
     def _seed(self, User):
@@ -241,7 +263,7 @@ class Command(BaseCommand):
                                 reason="Provider unable to continue; Provider Failure Policy applies.")
 
     def _seed_routes(self, users, providers, today):
-        """A provider in every state of the suspension routes (seed 002), each moved there through the services."""
+        """A provider in every state of the suspension routes (docs/process.md, section 4), each moved there through the services."""
         cqm, sprg, dmt, dass, icb, officer = (users[k] for k in ("cqm2", "sprg", "dmt", "dass", "icb", "officer"))
         later = today + datetime.timedelta(days=90)
 

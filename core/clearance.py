@@ -1,0 +1,63 @@
+"""The one clearance rule (concerns.permissions.is_cleared / is_cleared_for_case) applied to whole lists:
+which restricted concerns, cases and audit events a person may not read in full. Used where many records are
+listed at once (the audit admin, its search), so the rule is worked out in a few queries, not one per row."""
+
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BooleanField, ExpressionWrapper, Q, Value
+
+from accounts.roles import has_role
+from concerns import permissions as concern_perms
+
+
+def has_full_clearance(user) -> bool:
+    """CQMs and safeguarding leads are cleared for every restricted concern and case."""
+    return has_role(user, *concern_perms.CLEARED_ROLES)
+
+
+def uncleared_concern_ids(user) -> set[int]:
+    """The safeguarding-restricted concerns this person may not read: all of them for people with no role;
+    for others, all but the ones they logged or that were shared with them."""
+    from concerns.models import Concern
+
+    if has_full_clearance(user):
+        return set()
+    restricted = Concern.objects.filter(restricted=True)
+    if concern_perms.can_see_concerns(user) and getattr(user, "pk", None):
+        restricted = restricted.exclude(logged_by_id=user.pk).exclude(shared_with__pk=user.pk)
+    return set(restricted.values_list("pk", flat=True))
+
+
+def uncleared_case_ids(user, concern_ids=None) -> set[int]:
+    """Cases holding at least one restricted concern this person may not read."""
+    from escalation.models import EscalationCase
+
+    concern_ids = uncleared_concern_ids(user) if concern_ids is None else concern_ids
+    if not concern_ids:
+        return set()
+    return set(EscalationCase.objects.filter(concerns__pk__in=concern_ids).values_list("pk", flat=True))
+
+
+def hidden_events_q(user) -> Q | None:
+    """Audit events whose summary and changes this person may not read (about a restricted concern, its risk
+    assessments, or a restricted case), as a filter; None when there are none."""
+    from concerns.models import Concern, RiskAssessment
+    from escalation.models import EscalationCase
+
+    concerns = uncleared_concern_ids(user)
+    if not concerns:
+        return None
+    cases = uncleared_case_ids(user, concerns)
+    assessments = set(RiskAssessment.objects.filter(concern_id__in=concerns).values_list("pk", flat=True))
+    q = Q(pk__in=[])
+    for model, ids in ((Concern, concerns), (EscalationCase, cases), (RiskAssessment, assessments)):
+        if ids:
+            content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
+            q |= Q(content_type=content_type, object_id__in=[str(pk) for pk in ids])
+    return q
+
+
+def annotate_hidden(queryset, user, name: str = "detail_hidden"):
+    """Annotate audit events with `detail_hidden`: True when this person may not read the summary or changes."""
+    q = hidden_events_q(user)
+    value = Value(False) if q is None else ExpressionWrapper(q, output_field=BooleanField())
+    return queryset.annotate(**{name: value})
