@@ -15,7 +15,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
 # Shared libraries WeasyPrint (PDF letters) and python-magic (evidence uploads) load at run time.
-RUNTIME_APT := libpango-1.0-0 libpangoft2-1.0-0 libmagic1 fonts-liberation graphviz
+RUNTIME_APT := libpango-1.0-0 libpangoft2-1.0-0 libmagic1 fonts-liberation graphviz poppler-utils
 
 # `make test` settings; anything already in the environment or on the command line wins.
 TEST_DATABASE_URL      ?= postgres://postgres@127.0.0.1:5432/provider_concerns

@@ -5,6 +5,7 @@ from django.contrib.auth.models import Group
 
 from core.admin import AuditedAdmin
 
+from . import device_admin  # noqa: F401  (second-factor devices: list, view and delete only)
 from .models import User
 
 admin.site.unregister(Group)

@@ -24,12 +24,23 @@ RECOVERY_DEVICE_NAME = "Recovery codes"
 RECOVERY_CODE_COUNT = 10
 
 
+def _apps(user):
+    """The user's app devices that this module made: set-up names them and confirms them with a first code.
+    A device made any other way (another name, or never confirmed) opens nothing."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True, name=APP_DEVICE_NAME)
+
+
+def _recovery_devices(user):
+    """Likewise for recovery codes: only the confirmed device named by new_recovery_codes()."""
+    return StaticDevice.objects.filter(user=user, confirmed=True, name=RECOVERY_DEVICE_NAME)
+
+
 def confirmed_app(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    return _apps(user).order_by("pk").first()
 
 
 def has_second_factor(user) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return _apps(user).exists()
 
 
 def is_verified(request) -> bool:
@@ -38,11 +49,11 @@ def is_verified(request) -> bool:
 
 
 def recovery_device(user) -> StaticDevice | None:
-    return StaticDevice.objects.filter(user=user, name=RECOVERY_DEVICE_NAME).order_by("pk").first()
+    return _recovery_devices(user).order_by("pk").first()
 
 
 def recovery_codes_left(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__name=RECOVERY_DEVICE_NAME).count()
+    return StaticToken.objects.filter(device__in=_recovery_devices(user)).count()
 
 
 def pending_app(user) -> TOTPDevice:
@@ -102,9 +113,10 @@ def check_code(user, token: str, *, app: TOTPDevice | None = None) -> CodeCheck:
     setting_up = app is not None
     with transaction.atomic():
         app = TOTPDevice.objects.select_for_update().get(pk=app.pk) if app else (
-            TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).order_by("pk").first())
-        recovery = None if setting_up else StaticDevice.objects.select_for_update().filter(
-            user=user, name=RECOVERY_DEVICE_NAME, confirmed=True).first()
+            _apps(user).select_for_update().order_by("pk").first())
+        # Recovery codes stand in for the app: with no app set up, they open nothing (set-up comes first).
+        recovery = None if setting_up or app is None else (
+            _recovery_devices(user).select_for_update().order_by("pk").first())
         devices = [d for d in (app, recovery) if d is not None]
         wait = _throttled_until(devices)
         if wait is not None:

@@ -24,6 +24,10 @@ class Notification(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
     dedupe_key = models.CharField(max_length=200, blank=True)
+    # The case a notification is about, if any: the message can quote the case (a deadline's title), and the
+    # case may have become safeguarding-restricted since, so the home page checks clearance when it shows it.
+    case = models.ForeignKey("escalation.EscalationCase", null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="+")
 
     class Meta:
         ordering = ["-created_at"]

@@ -8,15 +8,17 @@ from django.db import IntegrityError, transaction
 from .models import Notification
 
 
-def notify(*, users, message: str, link: str = "", dedupe_key: str = "") -> int:
-    """Notify each user once per dedupe_key (a retried task does not notify twice). Returns how many were new."""
+def notify(*, users, message: str, link: str = "", dedupe_key: str = "", case=None) -> int:
+    """Notify each user once per dedupe_key (a retried task does not notify twice). Returns how many were new.
+    Pass the case a message is about: the home page shows it only to people cleared for the case then."""
     sent = 0
     for user in users:
         try:
             # The row and the email stand or fall together: if the mail server fails, the row is rolled
             # back and the retried task tries this person again.
             with transaction.atomic():
-                Notification.objects.create(recipient=user, message=message, link=link, dedupe_key=dedupe_key)
+                Notification.objects.create(recipient=user, message=message, link=link, dedupe_key=dedupe_key,
+                                            case=case)
                 if user.email:
                     send_mail(
                         subject=f"{settings.SERVICE_NAME}: {message}"[:150],

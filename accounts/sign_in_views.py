@@ -1,5 +1,7 @@
 """Signing in (password, then a security code), setting up two-factor authentication, and "Your account"."""
 
+import datetime
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -9,10 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
+
+from core import once
+from core.models import FormToken
 
 from . import mfa, roles
-from .forms import SecurityCodeForm
+from .forms import NewRecoveryCodesForm, SecurityCodeForm
 from .middleware import SESSION_ENDED, second_factor_exempt, seconds_left
 
 WRONG_CODE = "The security code is wrong or has been used; try the next code from your app"
@@ -103,11 +108,43 @@ def account(request):
     })
 
 
-@require_POST
+# A repeat of "Create new recovery codes" soon after the first shows the codes that one made: after a double click
+# the browser shows only the second answer, and the first set would otherwise never be seen.
+RECOVERY_CODES_REPEAT_SHOWS_FOR = datetime.timedelta(minutes=10)
+
+
+def _recovery_codes_repeat(request):
+    """The same form sent again: make nothing, say so, and show the codes the first submission made if it was
+    moments ago (to the same person: the token is signed for them). Later, go back to Your account."""
+    messages.warning(request, once.ALREADY_SENT)
+    try:
+        nonce = once.read(request.POST.get(once.FIELD), request.user)
+    except once.TokenRefused:
+        nonce = None
+    first = FormToken.objects.filter(token=nonce, user=request.user).values_list("created_at", flat=True).first()
+    device = mfa.recovery_device(request.user)
+    if first is None or timezone.now() - first > RECOVERY_CODES_REPEAT_SHOWS_FOR or device is None:
+        return redirect("account")
+    codes = list(device.token_set.order_by("pk").values_list("token", flat=True))
+    return render(request, "accounts/recovery_codes.html",
+                  {"codes": codes, "next": reverse("account"), "repeat": True})
+
+
+@require_http_methods(["GET", "POST"])
 @never_cache
 def new_recovery_codes(request):
-    codes = mfa.replace_recovery_codes(request.user)
-    return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("account")})
+    """A confirmation form with a one-time token (ADR 21): sent twice, it makes one set of codes."""
+    if once.repeat_of(request) is not None:
+        return _recovery_codes_repeat(request)
+    form = NewRecoveryCodesForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            codes = once.once(request, form, lambda: mfa.replace_recovery_codes(request.user), done_url="account")
+        except once.AlreadySent:
+            return _recovery_codes_repeat(request)
+        return render(request, "accounts/recovery_codes.html", {"codes": codes, "next": reverse("account")})
+    return render(request, "accounts/new_recovery_codes.html", {"form": form, "back_url": reverse("account")},
+                  status=400 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,6 +6,7 @@ from django.views.decorators.http import require_POST
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from deadlines import services as deadline_services
+from deadlines.forms import CalendarLinkForm
 from deadlines.models import CalendarFeedKey
 from escalation import selectors as case_selectors
 
@@ -17,6 +18,8 @@ def home(request):
     context["my_deadlines"] = case_selectors.with_case_clearance(request.user, deadline_services.due_for(request.user))
     context["can_have_calendar"] = deadline_services.may_have_calendar(request.user)
     context["calendar_key"] = CalendarFeedKey.objects.filter(user=request.user).first()
+    if context["can_have_calendar"]:
+        context["calendar_form"] = CalendarLinkForm()  # carries the one-time token for the calendar buttons
     return render(request, "home.html", context)
 
 

@@ -36,13 +36,32 @@ def is_cleared(user, concern) -> bool:
     return concern.shared_with.filter(pk=user.pk).exists()
 
 
+def case_lineage_ids(case) -> list[int]:
+    """The case and every case it was reopened from, newest first (a reopened case carries on the old one: its
+    rationale quotes why, and what is recorded on it follows from the old case's concerns)."""
+    cached = getattr(case, "_lineage_ids", None)
+    if cached is None:
+        from escalation.models import EscalationCase
+
+        cached, parent = [case.pk], case.reopened_from_id
+        while parent and parent not in cached:
+            cached.append(parent)
+            parent = EscalationCase.objects.filter(pk=parent).values_list("reopened_from_id", flat=True).first()
+        case._lineage_ids = cached
+    return cached
+
+
 def restricted_concerns_of(case):
-    """The safeguarding-restricted concerns linked to a case (the case then counts as restricted)."""
-    return case.concerns.filter(restricted=True)
+    """The safeguarding-restricted concerns linked to a case or to any case it was reopened from (the case then
+    counts as restricted)."""
+    from .models import Concern
+
+    return Concern.objects.filter(restricted=True, case_id__in=case_lineage_ids(case))
 
 
 def case_is_restricted(case) -> bool:
-    """A case is restricted while it holds at least one safeguarding-restricted concern."""
+    """A case is restricted while it, or any case in its reopened-from chain, holds at least one
+    safeguarding-restricted concern."""
     cached = getattr(case, "_is_restricted", None)
     if cached is None:
         cached = restricted_concerns_of(case).exists()
@@ -53,8 +72,8 @@ def case_is_restricted(case) -> bool:
 def is_cleared_for_case(user, case) -> bool:
     """The one clearance rule for a case and everything recorded on it (meetings, minutes, documents, plans,
     reports, decisions' reasons, letters, notification copies, timeline): a person with a role sees it when
-    the case holds no restricted concern, or when they are cleared for every restricted concern it holds.
-    Uncleared people see only that the case exists and is restricted."""
+    neither the case nor any case it was reopened from holds a restricted concern, or when they are cleared for
+    every restricted concern those cases hold. Uncleared people see only that the case exists and is restricted."""
     if not can_see_concerns(user):
         return False
     if has_role(user, *CLEARED_ROLES) or not case_is_restricted(case):

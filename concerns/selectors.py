@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.roles import has_role
+from accounts.selectors import shown_notifications
 
 from . import permissions as perms
 from .models import Concern, JqmmMeeting
@@ -44,7 +45,8 @@ def home_for(user) -> dict:
         "awaiting_assessment": base.filter(state__in=open_states, risk_assessments__isnull=True)[:50],
         "next_jqmm": meeting,
         "jqmm_agenda": with_clearance(meeting.agenda.select_related("provider"), user) if meeting else [],
-        "notifications": user.notifications.filter(read_at__isnull=True)[:10],
+        "notifications": shown_notifications(user, user.notifications.filter(read_at__isnull=True)
+                                             .select_related("case")[:10]),
     }
 
 

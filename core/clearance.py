@@ -28,13 +28,20 @@ def uncleared_concern_ids(user) -> set[int]:
 
 
 def uncleared_case_ids(user, concern_ids=None) -> set[int]:
-    """Cases holding at least one restricted concern this person may not read."""
+    """Cases holding at least one restricted concern this person may not read, and every case reopened from
+    one of them (directly or down a chain of reopenings), as concerns.permissions.case_is_restricted counts."""
     from escalation.models import EscalationCase
 
     concern_ids = uncleared_concern_ids(user) if concern_ids is None else concern_ids
     if not concern_ids:
         return set()
-    return set(EscalationCase.objects.filter(concerns__pk__in=concern_ids).values_list("pk", flat=True))
+    cases = set(EscalationCase.objects.filter(concerns__pk__in=concern_ids).values_list("pk", flat=True))
+    frontier = cases
+    while frontier:
+        frontier = set(EscalationCase.objects.filter(reopened_from_id__in=frontier)
+                       .values_list("pk", flat=True)) - cases
+        cases |= frontier
+    return cases
 
 
 def hidden_events_q(user) -> Q | None:

@@ -5,6 +5,7 @@ import hashlib
 import logging
 import os
 import threading
+import uuid
 
 import magic
 from django.conf import settings
@@ -137,11 +138,14 @@ def atomic_with_files(using=None):
 
 
 def store_file(field_file, name, content):
-    """Save `content` into a FileField (without saving the row) inside atomic_with_files()."""
+    """Save `content` into a FileField (without saving the row) inside atomic_with_files(). The stored name is
+    random, with the original ending: an uploaded file's name can hold a person's name, so it stays in the row
+    (original_name, copy_name) and never reaches the file system or the logs."""
     stack = _stack()
     if not stack:
         raise RuntimeError("Store files inside core.evidence.atomic_with_files(), so a rollback removes them")
-    field_file.save(name, content, save=False)
+    ending = os.path.splitext(name or "")[1].lower()[:10]
+    field_file.save(f"{uuid.uuid4().hex}{ending}", content, save=False)
     stack[-1].append((field_file.storage, field_file.name))
     return field_file.name
 

@@ -115,7 +115,7 @@ def _remind(deadline: Deadline, kind: str, recipient) -> bool:
             Reminder.objects.create(deadline=deadline, kind=kind, recipient=recipient)
             notify(users=[recipient], message=f"{deadline.case.reference} {deadline.case.provider}: {title}, "
                                               f"{when}", link=deadline.get_absolute_url(),
-                   dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}")
+                   dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}", case=deadline.case)
     except IntegrityError:
         return False
     return True

@@ -7,11 +7,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from core import once
 from core.views import submit
 from escalation.views import require_cleared
 
 from . import feed, services
-from .forms import ExtendForm, WaiveForm
+from .forms import CalendarLinkForm, ExtendForm, WaiveForm
 from .models import CalendarFeedKey, Deadline
 
 
@@ -50,22 +51,44 @@ def calendar_feed(request, token):
     return HttpResponse(feed.build(user), content_type="text/calendar; charset=utf-8")
 
 
+def _calendar_link_repeat(request, exc):
+    """The same calendar form sent again: nothing changes. The address made by the first submission was shown
+    only on its answer, which a double click never displays: say how to get another."""
+    response = once.already_sent(request, exc, fallback="home")
+    if request.POST.get("action") in ("create", "reset"):
+        messages.info(request, "If you did not see your calendar address, reset the calendar link to get a new one.")
+    return response
+
+
 @require_POST
 def calendar_link(request):
     """Create or reset the calendar link. The new address is on this response only: it is never stored in clear,
     so it cannot be shown again (the person resets it if they lose it)."""
     if not services.may_have_calendar(request.user):
         raise PermissionDenied("Only a person with a role has a calendar link")
-    action = request.POST.get("action")
-    if action not in ("create", "reset", "delete"):
-        messages.error(request, "Choose whether to create, reset or turn off your calendar link")
+    repeat = once.repeat_of(request)
+    if repeat is not None:
+        return _calendar_link_repeat(request, repeat)
+    form = CalendarLinkForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, [error for errors in form.errors.values() for error in errors][0])
         return redirect("home")
+    action = form.cleaned_data["action"]
+
+    def change():
+        if action == "delete":
+            services.revoke_calendar_link(user=request.user, actor=request.user, reason="turned off by its owner")
+            return False, None
+        had_one = CalendarFeedKey.objects.filter(user=request.user).exists()
+        return had_one, services.reset_calendar_link(user=request.user)
+
+    try:
+        had_one, secret = once.once(request, form, change, done_url="home")
+    except once.AlreadySent as exc:
+        return _calendar_link_repeat(request, exc)
     if action == "delete":
-        services.revoke_calendar_link(user=request.user, actor=request.user, reason="turned off by its owner")
         messages.success(request, "Your calendar link has been turned off. The old address no longer works.")
         return redirect("home")
-    had_one = CalendarFeedKey.objects.filter(user=request.user).exists()
-    secret = services.reset_calendar_link(user=request.user)
     return render(request, "deadlines/calendar_link.html", {
         "calendar_url": request.build_absolute_uri(reverse("deadlines:calendar", args=[secret])),
         "was_reset": had_one})

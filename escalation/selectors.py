@@ -78,7 +78,8 @@ def route_actions(case, user) -> dict:
 
 def with_case_clearance(user, items, case_of=lambda item: item.case):
     """Set `cleared` on each item (deadlines, SPRG decisions...): may this person see the free text recorded
-    with it? The rule is the case's (perms.can_read_case), worked out once per case."""
+    with it? The rule is the case's (perms.can_read_case, which counts the restricted concerns of the case and
+    of every case it was reopened from), worked out once per case."""
     cache = {}
     items = list(items)
     for item in items:

@@ -19,6 +19,7 @@ def notify_case_team(self, case_id: int, event_id: int) -> int:
             message=f"Case {case.reference} ({case.provider}): {event.summary}"[:300],
             link=reverse("escalation:detail", args=[case.pk]),
             dedupe_key=f"case-event:{event.pk}",
+            case=case,
         )
     except OSError as exc:
         raise self.retry(exc=exc) from exc

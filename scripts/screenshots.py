@@ -37,6 +37,9 @@ PAGES = [
     ("officer", "/cases/10/", "case-suspended"),
     ("cqm2", "/letters/1/", "letter-issued"),
     ("cqm2", "/", "home-with-deadlines"),
+    ("officer2", "/cases/3/", "case-restricted-uncleared"),
+    ("officer", "/account/", "account"),
+    ("admin", "/letters/templates/", "letter-templates"),
 ]
 
 
@@ -53,6 +56,16 @@ def main():
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         contexts = {}
+        # The second step of signing in, as a person sees it after their password.
+        ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+        page = ctx.new_page()
+        page.goto(BASE + "/sign-in/")
+        page.get_by_label("Username").fill("officer")
+        page.get_by_label("Password").fill("demo-password-2026")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Security code").wait_for()
+        page.screenshot(path=str(OUT / "sign-in-code.png"), full_page=True)
+        ctx.close()
         for user, path, name in PAGES:
             if user not in contexts:
                 ctx = browser.new_context(viewport={"width": 1100, "height": 900})

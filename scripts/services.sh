@@ -22,7 +22,7 @@ REDIS_PORT="${REDIS_PORT:-6379}"
 WAIT_SECONDS="${WAIT_SECONDS:-30}"
 
 TEST_PACKAGES=(postgresql redis-server redis-tools chromium fonts-liberation poppler-utils libmagic1
-               libpango-1.0-0 libpangoft2-1.0-0)
+               libpango-1.0-0 libpangoft2-1.0-0 systemd)
 
 say()  { printf '[services] %s\n' "$*"; }
 warn() { printf '[services] WARNING: %s\n' "$*" >&2; }

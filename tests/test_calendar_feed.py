@@ -241,3 +241,46 @@ def test_user_text_cannot_inject_calendar_lines(client, cqm):
     assert "Evil Home\nBEGIN:VEVENT" in str(deadline_event["DESCRIPTION"])  # kept as text, escaped on the wire
     assert str(deadline_event["SUMMARY"]).endswith("Title\nEND:VCALENDAR\nX-EVIL:1;x,y\\z")
     assert str(jqmm_event["LOCATION"]) == "Hall\nBEGIN:VALARM\nACTION:AUDIO"
+
+
+def test_the_calendar_buttons_carry_a_one_time_token_and_a_repeat_changes_nothing(client, cqm):
+    from core import once
+
+    client.force_login(cqm)
+    home = client.get("/").content.decode()
+    assert 'name="form_token"' in home  # on the "Create a calendar link" form
+    token = once.issue(cqm)
+    first = client.post("/deadlines/calendar-link/", {"action": "create", "form_token": token})
+    assert first.status_code == 200
+    _, secret = URL_RE.search(first.content.decode()).groups()
+    # A double click: the second answer says so and makes no new address, so the first one still works.
+    second = client.post("/deadlines/calendar-link/", {"action": "create", "form_token": token}, follow=True)
+    page = second.content.decode()
+    assert "This form was already sent" in page and "reset the calendar link to get a new one" in page
+    assert URL_RE.search(page) is None
+    assert CalendarFeedKey.objects.filter(user=cqm).count() == 1
+    assert Event.objects.filter(kind__startswith="calendar_link", object_id=str(cqm.pk)).count() == 1
+    assert feed(client, secret).status_code == 200
+
+    client.force_login(cqm)
+    assert 'name="form_token"' in client.get("/").content.decode()  # on the reset / turn off form too
+    token = once.issue(cqm)
+    client.post("/deadlines/calendar-link/", {"action": "reset", "form_token": token})
+    key = CalendarFeedKey.objects.get(user=cqm)
+    client.post("/deadlines/calendar-link/", {"action": "reset", "form_token": token})
+    assert CalendarFeedKey.objects.get(user=cqm) == key
+    assert Event.objects.filter(kind="calendar_link_reset", object_id=str(cqm.pk)).count() == 1
+
+
+def test_the_calendar_buttons_refuse_a_missing_or_someone_elses_token(client, cqm):
+    from core import once
+
+    other = UserFactory(roles=[roles.CQM])
+    client.force_login(cqm)
+    for token in ("", "forged", once.issue(other)):
+        response = client.post("/deadlines/calendar-link/", {"action": "create", "form_token": token}, follow=True)
+        page = response.content.decode()
+        assert "Send it again" in page or "send it again" in page
+        assert URL_RE.search(page) is None
+    assert not CalendarFeedKey.objects.exists()
+    assert not Event.objects.filter(kind__startswith="calendar_link").exists()

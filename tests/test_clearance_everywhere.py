@@ -9,6 +9,7 @@ the positive control: the same sweep must show them the sentinels, or the test w
 """
 
 import datetime
+import os
 import re
 import shutil
 import subprocess
@@ -52,7 +53,8 @@ S = {name: f"{PREFIX}{name}-7Q" for name in [
     "DMT-ENDORSE", "NOTIFY-NOTE", "COPY-NAME", "COPY-BODY", "VISITOR", "VISIT-FINDINGS", "OPEN-AREAS",
     "SPRG-PROGRESS", "LIFTING-REPORT", "CONDITION", "EXTEND-REASON", "WAIVE-REASON", "ADDRESSEE-DRAFT",
     "LETTER-DRAFT", "ADDRESSEE-ISSUED", "LETTER-ISSUED", "ADDRESSEE-WITHDRAWN", "LETTER-WITHDRAWN",
-    "WITHDRAW-REASON", "LEGACY-CASE", "LEGACY-CONCERN", "LEGACY-RISK",
+    "WITHDRAW-REASON", "LEGACY-CASE", "LEGACY-CONCERN", "LEGACY-RISK", "REOPEN-REASON", "REOPEN-MINUTES",
+    "REOPEN-OUTCOME",
 ]}
 SENTINELS = list(S.values())
 
@@ -201,9 +203,43 @@ def build_world():
         record(actor=cqm, obj=case, kind="legacy_note", summary=S["LEGACY-CASE"])
         record(actor=cqm, obj=first, kind="legacy_note", summary=S["LEGACY-CONCERN"])
         record(actor=cqm, obj=assessment, kind="legacy_note", summary=S["LEGACY-RISK"])
+    reopened = _reopened_restricted_case(users, today)
     TOTPDevice.objects.create(user=users["admin"], name="Authenticator app", confirmed=True)
     return {"users": users, "case": case, "events": _sentinel_events(), "concerns": [first, second],
-            "provider": provider, "assessment": assessment, "upcoming": upcoming, "past": past}
+            "provider": provider, "assessment": assessment, "upcoming": upcoming, "past": past,
+            "reopened": reopened}
+
+
+def _reopened_restricted_case(users, today):
+    """A restricted case closed and reopened: the new case holds no concern itself, but carries on the old one
+    (its rationale quotes why it was reopened), so it is as restricted as the case it was reopened from."""
+    cqm = users["cqm"]
+    provider = Provider.objects.create(cqc_location_id="1-188888888", name="Rowan Court", address="2 Rowan Way",
+                                       town="Northfield", postcode="NF9 8ZZ", service_types="Nursing homes",
+                                       registered_manager="Sam Roe")
+    concern = concern_services.log_concern(
+        user=cqm, provider_id=provider.pk,
+        data={"source": "safeguarding", "received_on": today - datetime.timedelta(days=3),
+              "raised_by": "Care Management social worker", "description": "A restricted concern.",
+              "people_affected": 1, "care_management_refs": [], "safety_concern": True, "position_of_trust": False,
+              "referral_uncertain": False})
+    concern_services.record_safeguarding_advice(user=users["safeguarding"], concern_id=concern.pk,
+                                                adviser="Safeguarding Adults Team",
+                                                advised_on=today - datetime.timedelta(days=2), advice="Visit.")
+    concern_services.start_same_day_monitoring(user=cqm, concern_id=concern.pk,
+                                               monitoring_date=today - datetime.timedelta(days=2),
+                                               carried_out_by="Quality officer", note="Visited.")
+    concern_services.route_to_further_action(user=cqm, concern_id=concern.pk, reason="Needs a case.")
+    old = case_services.open_case(user=cqm, provider_id=provider.pk, level="qa", concern_ids=[concern.pk],
+                                  rationale="Opened at QA.")
+    meeting = {"attendees": [{"name": "A", "agency": "B"}], "provider_attended": True}
+    case_services.record_meeting(user=cqm, case_id=old.pk, meeting_date=today, minutes="m", outcome="o", **meeting)
+    case_services.move_case(user=cqm, case_id=old.pk, transition_name="close", reason="Resolved.")
+    new = case_services.reopen_case(user=cqm, case_id=old.pk, level="qa", reason=S["REOPEN-REASON"])
+    assert not new.concerns.exists()
+    case_services.record_meeting(user=cqm, case_id=new.pk, meeting_date=today, minutes=S["REOPEN-MINUTES"],
+                                 outcome=S["REOPEN-OUTCOME"], **meeting)
+    return new
 
 
 # --- signing in -------------------------------------------------------------------------------------------
@@ -265,7 +301,8 @@ def _admin_ids(world, model) -> list:
         planted = {Event: lambda: world["events"], Concern: lambda: [first.pk, second.pk],
                    RiskAssessment: lambda: [world["assessment"].pk],
                    Letter: lambda: list(case.letters.values_list("pk", flat=True)),
-                   Provider: lambda: [world["provider"].pk]}
+                   Provider: lambda: [world["provider"].pk],
+                   EscalationCase: lambda: [case.pk, world["reopened"].pk]}
         ids = planted[model]() if model in planted else list(model._default_manager.values_list("pk", flat=True)[:2])
         cache[model] = ids or [0]
     return cache[model]
@@ -294,12 +331,13 @@ def _base_pools(world) -> dict:
     # The deadlines whose title or reasons quote the case, and one more.
     deadlines = list(case.deadlines.exclude(status_reason="").values_list("pk", flat=True)[:3]) + list(
         case.deadlines.filter(assignee__isnull=False).values_list("pk", flat=True)[:1])
-    pk_pools = [("providers/", [world["provider"].pk]), ("concerns/", [first.pk, second.pk]), ("cases/", [case.pk]),
+    pk_pools = [("providers/", [world["provider"].pk]), ("concerns/", [first.pk, second.pk]),
+                ("cases/", [case.pk, world["reopened"].pk]),
                 ("deadlines/", deadlines),
                 ("letters/", list(case.letters.values_list("pk", flat=True))),
                 ("notifications/", [1])]
     return {
-        "pk_by_prefix": pk_pools, "provider_id": [world["provider"].pk], "case_id": [case.pk],
+        "pk_by_prefix": pk_pools, "provider_id": [world["provider"].pk], "case_id": [case.pk, world["reopened"].pk],
         "evidence_id": list(first.evidence.values_list("pk", flat=True)),
         "plan_id": plans, "action_id": actions,
         "document_id": list(MeetingDocument.objects.filter(meeting__case=case).values_list("pk", flat=True)),
@@ -360,7 +398,9 @@ def _every_url(world) -> list[str]:
 
 # --- reading responses ------------------------------------------------------------------------------------
 
-HAVE_PDFTOTEXT = shutil.which("pdftotext") is not None
+HAVE_PDFTOTEXT = shutil.which("pdftotext") is not None  # poppler-utils: RUNTIME_APT installs it
+if not HAVE_PDFTOTEXT and os.environ.get("REQUIRE_SERVICES") == "1":
+    raise RuntimeError("pdftotext (poppler-utils) is missing: the sweep could not read PDFs")
 
 
 def body_text(response) -> str:
@@ -421,6 +461,8 @@ def test_no_uncleared_person_sees_restricted_text_anywhere():
                  "SPRG-AT-RISK", "DMT-DECLINE", "NOTIFY-NOTE", "VISIT-FINDINGS", "CONDITION", "EXTEND-REASON",
                  "WAIVE-REASON"):
         assert S[name] in case_page[1], name
+    reopened_page = control[f"/cases/{world['reopened'].pk}/"]
+    assert reopened_page[0] == 200 and {S["REOPEN-REASON"], S["REOPEN-MINUTES"]} <= reopened_page[1]
     concern_page = control[f"/concerns/{world['concerns'][0].pk}/"]
     for name in ("DESCRIPTION", "RAISEDBY", "CMREF", "ADVICE", "MONITOR-NOTE", "FURTHER-REASON", "RISK-OVERRIDE",
                  "EVIDENCE-NAME"):
@@ -469,6 +511,52 @@ def test_admin_search_does_not_match_restricted_text_for_an_uncleared_administra
     event = Event.objects.get(summary=S["LEGACY-CASE"])
     html = admin_client.get(f"/admin/audit/event/{event.pk}/change/").content.decode()
     assert "Restricted" in html and S["LEGACY-CASE"] not in html
+
+
+@pytest.mark.django_db
+def test_admin_shows_no_structured_values_of_restricted_records_to_an_uncleared_administrator():
+    """Not only free text: the provider, scores and level of a restricted concern's risk assessment, and the name
+    of the object a restricted event is about, stay out of the admin for an administrator not cleared for them."""
+    world = build_world()
+    first, second = world["concerns"]
+    assessment, case, reopened = world["assessment"], world["case"], world["reopened"]
+    provider = world["provider"].name
+    uncleared = client_for(world["users"]["admin"])
+    cleared = client_for(_user("cleared_admin", roles.ADMINISTRATOR, roles.CQM, is_staff=True, is_superuser=True))
+
+    def listed(client, url, **params):
+        response = client.get(url, params)
+        assert response.status_code == 200
+        return response, {obj.pk for obj in response.context["cl"].result_list}
+
+    response, ids = listed(uncleared, "/admin/concerns/riskassessment/")
+    assert assessment.pk not in ids and provider not in response.content.decode()
+    assert uncleared.get(f"/admin/concerns/riskassessment/{assessment.pk}/change/").status_code == 302
+    response, ids = listed(uncleared, "/admin/concerns/concern/")
+    assert not {first.pk, second.pk} & ids and provider not in response.content.decode()
+    assert RiskAssessment.objects.count() > 1 and ids  # the unrestricted ones are still listed
+
+    hidden = [Event.objects.filter(content_type__model=model, object_id=str(obj.pk)).first()
+              for model, obj in (("riskassessment", assessment), ("concern", first), ("escalationcase", case),
+                                 ("escalationcase", reopened))]
+    assert all(hidden)
+    response, ids = listed(uncleared, "/admin/audit/event/", q=case.reference)
+    assert not ids & {e.pk for e in hidden}  # a hidden event is not found by the name of its object
+    response = uncleared.get("/admin/audit/event/", {"kind__exact": hidden[0].kind})
+    assert hidden[0].pk in {e.pk for e in response.context["cl"].result_list}
+    assert hidden[0].object_repr not in response.content.decode()
+    for event in hidden:
+        for page in ("change", "history"):
+            html = uncleared.get(f"/admin/audit/event/{event.pk}/{page}/").content.decode()
+            assert "Restricted" in html and event.object_repr not in html, (event.object_repr, page)
+
+    # The positive control: an administrator who is also a CQM is cleared, and sees all of it.
+    response, ids = listed(cleared, "/admin/concerns/riskassessment/")
+    assert assessment.pk in ids and provider in response.content.decode()
+    response, ids = listed(cleared, "/admin/concerns/concern/")
+    assert {first.pk, second.pk} <= ids
+    for event in hidden:
+        assert event.object_repr in cleared.get(f"/admin/audit/event/{event.pk}/change/").content.decode()
 
 
 # --- the services refuse uncleared people, and nothing changes ----------------------------------------------

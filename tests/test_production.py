@@ -34,7 +34,7 @@ from accounts.models import Notification
 from concerns.models import Concern
 from config.beat_lock import BEAT_LOCK_KEY
 from config.storage import OMITTED
-from tests.conftest import need_service
+from tests.conftest import REQUIRE_SERVICES, need_service
 from tests.factories import PASSWORD, CaseFactory, ConcernFactory, ProviderFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +65,8 @@ def database_url() -> str:
 def production_env(**extra) -> dict:
     """The environment of a production process: only what the production settings ask for."""
     env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "DJANGO_", "DATABASE_URL", "EMAIL_", "SITE_URL", "STATIC_ROOT"))}
+           if not k.startswith(("CELERY_", "DJANGO_", "DATABASE_URL", "EMAIL_", "SITE_URL", "STATIC_ROOT",
+                                 "SIGN_IN_PROXY_COUNT"))}
     env.update({
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": SECRET_KEY,
@@ -74,6 +75,7 @@ def production_env(**extra) -> dict:
         "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/not_used",
         "CELERY_BROKER_URL": BROKER,
         "EMAIL_HOST": "localhost",
+        "SIGN_IN_PROXY_COUNT": "0",
         "DJANGO_SECURE_PROXY_SSL_HEADER": "HTTP_X_FORWARDED_PROTO,https",
         "PYTHONUNBUFFERED": "1",
     })
@@ -506,13 +508,15 @@ for case, change in json.loads(sys.argv[1]).items():
         found[case] = str(exc)
 print(json.dumps(found))
 """
-REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_HOST", "SITE_URL"]
+REQUIRED = ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "DATABASE_URL", "CELERY_BROKER_URL", "EMAIL_HOST", "SITE_URL",
+            "SIGN_IN_PROXY_COUNT"]
 UNSAFE = {
     "http-site": ({"SITE_URL": "http://concerns.example.gov.uk"}, "SITE_URL must be the https:// address"),
     "sqlite": ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "DATABASE_URL must point at PostgreSQL"),
     "sqla-broker": ({"CELERY_BROKER_URL": "sqla+sqlite:////tmp/b.sqlite"}, "CELERY_BROKER_URL must be a Redis URL"),
     "bad-proxy-header": ({"DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto"},
                          "DJANGO_SECURE_PROXY_SSL_HEADER must be"),
+    "bad-proxy-count": ({"SIGN_IN_PROXY_COUNT": "one"}, "SIGN_IN_PROXY_COUNT must be a whole number"),
 }
 
 
@@ -571,6 +575,8 @@ def test_the_systemd_units_are_valid_and_start_after_the_release_step(tmp_path):
             assert "After=provider-concerns-release.service" in text, unit.name
         (tmp_path / unit.name).write_text(text.replace("/opt/provider-concerns", str(ROOT)))
     if not Path("/usr/bin/systemd-analyze").exists():
+        if REQUIRE_SERVICES:  # scripts/services.sh installs the systemd package for this check
+            pytest.fail("systemd-analyze is not installed and REQUIRE_SERVICES=1")
         pytest.skip("systemd-analyze is not installed")
     result = subprocess.run(["systemd-analyze", "verify", "--man=no", *sorted(names)], cwd=tmp_path,
                             capture_output=True, text=True, timeout=60)

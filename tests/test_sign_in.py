@@ -6,11 +6,15 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
 from django_otp.oath import totp
+from django_otp.plugins.otp_static.models import StaticDevice as StaticDeviceModel
 from django_otp.plugins.otp_static.models import StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import mfa, roles
+from accounts import sign_in_views as mfa_views
 from accounts.middleware import LAST_SEEN, SIGNED_IN_AT
 from accounts.sign_in_views import WRONG_CODE
 from audit.models import Event
@@ -243,13 +247,204 @@ def test_your_account_shows_status_and_roles_and_creates_new_recovery_codes(clie
     page = client.get(reverse("account")).content.decode()
     assert "Your account" in page and officer.get_full_name() in page and roles.CONTRACT_OFFICER in page
     assert "On: authenticator app" in page and "10 of 10" in page and "Create new recovery codes" in page
-    response = client.post(reverse("account_recovery_codes"))
+    assert f'href="{reverse("account_recovery_codes")}"' in page  # a link to the confirmation, not a bare post
+    confirm = client.get(reverse("account_recovery_codes")).content.decode()
+    assert "Your old recovery codes will stop working" in confirm and 'name="form_token"' in confirm
+    response = client.post(reverse("account_recovery_codes"), {})
     page = response.content.decode()
     new = [t.token for t in StaticToken.objects.filter(device__user=officer)]
     assert len(new) == 10 and all(token in page for token in new) and not set(old) & set(new)
     assert "no-store" in response["Cache-Control"]
     assert Event.objects.filter(kind="recovery_codes_replaced").count() == 1
-    assert client.get(reverse("account_recovery_codes")).status_code == 405
+
+
+def token_for(user):
+    from core import once
+
+    return once.issue(user)
+
+
+def test_new_recovery_codes_sent_twice_makes_one_set_and_shows_it_again(client, officer):
+    client.force_login(officer)
+    token = token_for(officer)
+    first = client.post(reverse("account_recovery_codes"), {"form_token": token})
+    codes = [t.token for t in StaticToken.objects.filter(device__user=officer)]
+    assert first.status_code == 200 and len(codes) == 10 and all(code in first.content.decode() for code in codes)
+
+    # A double click: the browser shows only the second answer, which must not make (and hide) another set.
+    second = client.post(reverse("account_recovery_codes"), {"form_token": token})
+    page = second.content.decode()
+    assert second.status_code == 200 and "This form was already sent" in page
+    assert "No more codes were made" in page and all(code in page for code in codes)
+    assert sorted(t.token for t in StaticToken.objects.filter(device__user=officer)) == sorted(codes)
+    assert Event.objects.filter(kind="recovery_codes_replaced", object_id=str(officer.pk)).count() == 1
+
+    # Sent again long after: nothing is made or shown; back to Your account.
+    from core.models import FormToken
+
+    FormToken.objects.update(created_at=timezone.now() - mfa_views.RECOVERY_CODES_REPEAT_SHOWS_FOR * 2)
+    late = client.post(reverse("account_recovery_codes"), {"form_token": token}, follow=True)
+    page = late.content.decode()
+    assert late.redirect_chain[-1][0] == reverse("account") and "This form was already sent" in page
+    assert not any(code in page for code in codes)
+    assert Event.objects.filter(kind="recovery_codes_replaced", object_id=str(officer.pk)).count() == 1
+
+
+def test_new_recovery_codes_refuses_a_missing_or_someone_elses_token(client, officer, cqm):
+    old = mfa.new_recovery_codes(officer)
+    client.force_login(officer)
+    for data in ({"form_token": ""}, {"form_token": token_for(cqm)}, {"form_token": "forged"}):
+        response = client.post(reverse("account_recovery_codes"), data)
+        assert response.status_code == 400 and "There is a problem" in response.content.decode()
+        assert 'name="form_token"' in response.content.decode()
+    assert sorted(t.token for t in StaticToken.objects.filter(device__user=officer)) == sorted(old)
+    assert not Event.objects.filter(kind="recovery_codes_replaced").exists()
+
+
+# --- second-factor devices in the administration pages ----------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(db):
+    admin = UserFactory(username="ada", roles=[roles.ADMINISTRATOR])
+    admin.is_staff = admin.is_superuser = True
+    admin.save()
+    client = Client()
+    client.force_login(admin)
+    client.admin = admin
+    return client
+
+
+DEVICE_PAGES = ["/admin/otp_totp/totpdevice/", "/admin/otp_static/staticdevice/"]
+
+
+def test_admin_cannot_add_a_device_or_choose_a_key_or_codes(admin_client, officer):
+    app = totp_device(officer)
+    mfa.new_recovery_codes(officer)
+    recovery = mfa.recovery_device(officer)
+    for changelist in DEVICE_PAGES:
+        page = admin_client.get(changelist)
+        assert page.status_code == 200 and f'href="{changelist}add/"' not in page.content.decode()
+        assert escape(str(officer)) in page.content.decode()
+        assert admin_client.get(changelist + "add/").status_code == 403
+    key = "3132333435363738393031323334353637383930"
+    response = admin_client.post("/admin/otp_totp/totpdevice/add/", {
+        "user": officer.pk, "name": "Authenticator app", "confirmed": "on", "key": key, "step": 30, "t0": 0,
+        "digits": 6, "tolerance": 1, "drift": 0, "throttling_failure_count": 0})
+    assert response.status_code == 403
+    response = admin_client.post("/admin/otp_static/staticdevice/add/", {
+        "user": officer.pk, "name": "Recovery codes", "confirmed": "on", "token_set-TOTAL_FORMS": 1,
+        "token_set-INITIAL_FORMS": 0, "token_set-0-token": "letmein1"})
+    assert response.status_code == 403
+    assert TOTPDevice.objects.filter(user=officer).count() == 1 and mfa.recovery_codes_left(officer) == 10
+    assert not StaticToken.objects.filter(token="letmein1").exists()
+
+    # An existing device can be looked at, never changed, and its key and codes are not on the page.
+    for url, device in ((f"/admin/otp_totp/totpdevice/{app.pk}/change/", app),
+                        (f"/admin/otp_static/staticdevice/{recovery.pk}/change/", recovery)):
+        page = admin_client.get(url).content.decode()
+        assert escape(str(officer)) in page and 'name="name"' not in page
+        assert app.key not in page and not any(t.token in page for t in recovery.token_set.all())
+        response = admin_client.post(url, {"user": officer.pk, "name": "Mine", "confirmed": "on", "key": key})
+        assert response.status_code == 403
+        device.refresh_from_db()
+        assert device.name != "Mine"
+    app.refresh_from_db()
+    assert app.key != key
+    # The recovery codes have no page of their own.
+    assert admin_client.get("/admin/otp_static/statictoken/").status_code == 404
+
+
+def test_deleting_a_device_in_admin_is_an_audited_reset_and_set_up_comes_next(admin_client, officer):
+    app = totp_device(officer)
+    codes = mfa.new_recovery_codes(officer)
+    already_in = Client()
+    already_in.force_login(officer)  # a session verified by the app that is about to be deleted
+    assert signed_in(already_in)
+    confirm = admin_client.get(f"/admin/otp_totp/totpdevice/{app.pk}/delete/")
+    assert confirm.status_code == 200
+    recovery = mfa.recovery_device(officer)
+    page = admin_client.get(f"/admin/otp_static/staticdevice/{recovery.pk}/delete/").content.decode()
+    assert not any(code in page for code in codes)  # the confirmation lists the device, never its codes
+
+    response = admin_client.post(f"/admin/otp_totp/totpdevice/{app.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302 and not TOTPDevice.objects.filter(user=officer).exists()
+    event = Event.objects.get(kind="two_factor_reset")
+    assert event.actor == admin_client.admin and event.object_id == str(officer.pk)
+    assert "authenticator app" in event.summary
+    assert already_in.get(reverse("home"), follow=True).redirect_chain[-1][0].startswith(reverse("mfa_setup"))
+
+    # The person's next sign-in goes to set-up; an old recovery code does not get round it.
+    person = Client()
+    password_step(person, officer, next_url="/concerns/")
+    response = person.get(reverse("login_code") + "?next=/concerns/")
+    assert response["Location"] == reverse("mfa_setup") + "?next=%2Fconcerns%2F"
+    response = code_step(person, codes[0])
+    assert response["Location"].startswith(reverse("mfa_setup")) and not signed_in(person)
+
+    # Deleting several at once (the list's action) records one reset per device.
+    other = UserFactory(username="other", roles=[roles.CONTRACT_OFFICER])
+    totp_device(other)
+    mfa.new_recovery_codes(other)
+    pks = [d.pk for d in StaticDeviceModel.objects.filter(user__in=[officer, other])]
+    response = admin_client.post("/admin/otp_static/staticdevice/",
+                                 {"action": "delete_selected", "_selected_action": pks, "post": "yes"})
+    assert response.status_code == 302 and not StaticDeviceModel.objects.filter(pk__in=pks).exists()
+    resets = Event.objects.filter(kind="two_factor_reset", summary__contains="recovery codes")
+    assert sorted(e.object_id for e in resets) == sorted([str(officer.pk), str(other.pk)])
+    assert all(e.actor == admin_client.admin for e in resets)
+
+
+def test_a_device_is_deleted_only_with_its_audit_record(admin_client, officer, monkeypatch):
+    from accounts import device_admin
+
+    app = totp_device(officer)
+
+    def broken(**kwargs):
+        raise RuntimeError("audit store unavailable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(device_admin, "record", broken)
+        with pytest.raises(RuntimeError):
+            admin_client.post(f"/admin/otp_totp/totpdevice/{app.pk}/delete/", {"post": "yes"})
+    assert TOTPDevice.objects.filter(pk=app.pk).exists()
+    # And the other way round: a deletion that fails leaves no record of a reset.
+    monkeypatch.setattr(TOTPDevice, "delete", lambda self, *args, **kwargs: broken())
+    with pytest.raises(RuntimeError):
+        admin_client.post(f"/admin/otp_totp/totpdevice/{app.pk}/delete/", {"post": "yes"})
+    assert TOTPDevice.objects.filter(pk=app.pk).exists()
+    assert not Event.objects.filter(kind="two_factor_reset").exists()
+
+
+def test_only_devices_made_by_set_up_are_accepted(client, officer):
+    # An app device under another name, or never confirmed by a first code, does not count.
+    stray = TOTPDevice.objects.create(user=officer, name="Phone", confirmed=True)
+    assert not mfa.has_second_factor(officer) and mfa.confirmed_app(officer) is None
+    password_step(client, officer)
+    assert client.get(reverse("login_code"))["Location"].startswith(reverse("mfa_setup"))
+    assert not mfa.check_code(officer, f"{totp(stray.bin_key):06d}").ok
+    stray.delete()
+
+    # Static codes count only on the confirmed "Recovery codes" device that new_recovery_codes() made.
+    totp_device(officer)
+    backup = StaticDeviceModel.objects.create(user=officer, name="Backup Code", confirmed=True)
+    backup.token_set.create(token="backup01")
+    unconfirmed = StaticDeviceModel.objects.create(user=officer, name=mfa.RECOVERY_DEVICE_NAME, confirmed=False)
+    unconfirmed.token_set.create(token="unconf01")
+    for token in ("backup01", "unconf01"):
+        totp_device(officer)  # clears the wait after the previous wrong code
+        check = mfa.check_code(officer, token)
+        assert not check.ok and check.wait_until is None
+    assert mfa.recovery_codes_left(officer) == 0
+    codes = mfa.new_recovery_codes(officer)
+    totp_device(officer)
+    assert mfa.check_code(officer, codes[0]).ok
+
+
+def test_recovery_codes_open_nothing_without_an_app(officer):
+    codes = mfa.new_recovery_codes(officer)
+    assert not mfa.check_code(officer, codes[0]).ok
+    assert mfa.recovery_codes_left(officer) == 10
 
 
 # --- session limits ---------------------------------------------------------------------------------------------

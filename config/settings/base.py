@@ -116,7 +116,10 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 OTP_TOTP_ISSUER = COUNCIL_NAME  # the name people see in their authenticator app
 OTP_TOTP_THROTTLE_FACTOR = 1
 OTP_STATIC_THROTTLE_FACTOR = 1
-OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # administrators can remove a device (to reset it), never read its key
+# Only a second guard: on its own this hides keys and codes on existing devices, while django-otp's add forms still
+# take a key or codes the administrator chooses. Its admin pages are therefore replaced by accounts/device_admin.py
+# (list, view and delete only; each deletion is audited as a two-factor reset).
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 # django-axes: lock an account + address after repeated failed sign-ins.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)

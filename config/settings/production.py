@@ -63,6 +63,17 @@ if _proxy_header:
             '"HTTP_X_FORWARDED_PROTO,https".'
         )
     SECURE_PROXY_SSL_HEADER = (_parts[0], _parts[1])
+# Sign-in lock-outs (accounts.axes_handler) must count the person's own address. Behind the TLS proxy every
+# request reaches gunicorn from the proxy's address, so without this one person's 20 wrong passwords would
+# lock everyone out. Required, so nobody forgets it: the number of proxies that append to X-Forwarded-For
+# (0 when people reach gunicorn directly, 1 behind one proxy).
+_proxy_count = required("SIGN_IN_PROXY_COUNT")
+if not _proxy_count.isdigit():
+    raise ImproperlyConfigured(
+        "SIGN_IN_PROXY_COUNT must be a whole number: how many proxies append to X-Forwarded-For "
+        f"(got {_proxy_count!r})."
+    )
+SIGN_IN_PROXY_COUNT = int(_proxy_count)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

@@ -74,9 +74,10 @@ class Command(BaseCommand):
         from django.conf import settings
         from django.core.management.base import CommandError
 
-        if not getattr(settings, "DEMO_DATA_ALLOWED", True):
+        if not getattr(settings, "DEMO_DATA_ALLOWED", False):  # only the local and test settings allow it
             raise CommandError("The demo data is never loaded on a live system: its users share a published "
-                               "password. seed_demo refuses to run with the production settings.")
+                               "password. seed_demo refuses to run with the production settings (or any settings "
+                               "that do not set DEMO_DATA_ALLOWED).")
         User = get_user_model()
         if User.objects.filter(username="officer").exists():
             self.stdout.write("Demo data already loaded.")
