@@ -109,6 +109,16 @@ class JqmmMeeting(models.Model):
         return reverse("concerns:jqmm_detail", args=[self.pk])
 
 
+class ConcernQuerySet(models.QuerySet):
+    def open(self):
+        """Concerns still being worked (Concern.OPEN_STATES)."""
+        return self.filter(state__in=Concern.OPEN_STATES)
+
+    def closed(self):
+        """Concerns closed with no further action."""
+        return self.exclude(state__in=Concern.OPEN_STATES)
+
+
 class Concern(ConcurrentTransitionMixin, models.Model):
     """A concern about a provider, from receipt to routing (docs/process.md section 1)."""
 
@@ -125,7 +135,9 @@ class Concern(ConcurrentTransitionMixin, models.Model):
         FURTHER_ACTION = "further_action", "Further action"
         NO_FURTHER_ACTION = "no_further_action", "No further action"
 
-    OPEN_STATES = [State.AWAITING_ADVICE, State.AWAITING_ROUTING, State.ON_JQMM_AGENDA]
+    # The one rule for an open concern: every state but "no further action" (a concern sent to further action is
+    # open: it is being acted on). Concern.objects.open() / .closed() and concern.is_open are this rule.
+    OPEN_STATES = [State.AWAITING_ADVICE, State.AWAITING_ROUTING, State.ON_JQMM_AGENDA, State.FURTHER_ACTION]
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
     provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="concerns")
@@ -159,6 +171,8 @@ class Concern(ConcurrentTransitionMixin, models.Model):
     logged_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="logged_concerns")
     logged_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ConcernQuerySet.as_manager()
+
     class Meta:
         ordering = ["-received_on", "-id"]
         indexes = [models.Index(fields=["state"]), models.Index(fields=["provider", "state"])]
@@ -168,6 +182,11 @@ class Concern(ConcurrentTransitionMixin, models.Model):
 
     def get_absolute_url(self):
         return reverse("concerns:detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        """The OPEN_STATES rule for one concern in memory."""
+        return self.state in self.OPEN_STATES
 
     @property
     def safeguarding_flags(self) -> bool:

@@ -116,3 +116,8 @@ def can_record_jqmm_outcome(user, concern) -> bool:
 
 def can_schedule_jqmm(user) -> bool:
     return has_role(user, roles.CQM)
+
+
+def can_link_to_case(user, concern) -> bool:
+    """A CQM puts a concern marked for further action on an escalation case (CQMs own cases)."""
+    return has_role(user, roles.CQM) and is_cleared(user, concern)

@@ -34,15 +34,13 @@ def next_jqmm():
 
 
 def home_for(user) -> dict:
-    open_states = [Concern.State.AWAITING_ADVICE, Concern.State.AWAITING_ROUTING, Concern.State.ON_JQMM_AGENDA,
-                   Concern.State.FURTHER_ACTION]
     base = concern_list(user)
     meeting = next_jqmm()
     return {
-        "logged_by_me": base.filter(logged_by=user).exclude(state=Concern.State.NO_FURTHER_ACTION)[:20],
+        "logged_by_me": base.open().filter(logged_by=user)[:20],
         "awaiting_advice": base.filter(state=Concern.State.AWAITING_ADVICE)[:50],
         "awaiting_routing": base.filter(state=Concern.State.AWAITING_ROUTING)[:50],
-        "awaiting_assessment": base.filter(state__in=open_states, risk_assessments__isnull=True)[:50],
+        "awaiting_assessment": base.open().filter(risk_assessments__isnull=True)[:50],
         "next_jqmm": meeting,
         "jqmm_agenda": with_clearance(meeting.agenda.select_related("provider"), user) if meeting else [],
         "notifications": shown_notifications(user, user.notifications.filter(read_at__isnull=True)

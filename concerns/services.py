@@ -7,7 +7,7 @@ the same transaction, and queues side effects with transaction.on_commit.
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import has_transition_perm
 
@@ -108,6 +108,7 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
         concern = _locked(concern_id)
         _require(perms.can_record_advice(user, concern))
         _check_expected_state(concern, expected_state)
+        _check_open(concern, "advice")
         if advised_on < concern.received_on:
             raise ValidationError({"advised_on": "The advice cannot be dated before the concern was received"})
         entry = SafeguardingAdvice.objects.create(
@@ -121,6 +122,13 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
                summary="Safeguarding advice recorded",
                changes={"adviser": adviser, "advised_on": advised_on, "advice": advice, "state": concern.state})
     return entry
+
+
+def _check_open(concern, field: str):
+    """Nothing more is recorded on a concern closed with no further action (Concern.is_open)."""
+    if not concern.is_open:
+        raise ValidationError({field: f"Concern {concern.reference} is closed with no further action, so nothing more "
+                                      "can be recorded on it"})
 
 
 def _check_advice_recorded(concern):
@@ -190,8 +198,7 @@ def start_same_day_monitoring(*, user, concern_id: int, monitoring_date, carried
     with transaction.atomic():
         concern = _locked(concern_id)
         _require(perms.can_start_monitoring(user, concern))
-        if concern.state == Concern.State.NO_FURTHER_ACTION:
-            raise ValidationError({"monitoring_date": "This concern is closed with no further action"})
+        _check_open(concern, "monitoring_date")
         if monitoring_date < concern.received_on:
             raise ValidationError({"monitoring_date": "Monitoring cannot start before the concern was received"})
         entry = SameDayMonitoring.objects.create(
@@ -227,11 +234,18 @@ def schedule_jqmm(*, user, meeting_date, location: str = "", chair=None) -> Jqmm
     _require(perms.can_schedule_jqmm(user), "Only CQMs schedule JQMMs")
     if meeting_date < timezone.localdate():
         raise ValidationError({"meeting_date": "A new JQMM must be today or in the future"})
+    taken = ValidationError({"meeting_date": "A JQMM is already scheduled on that date"})
     with transaction.atomic():
         if JqmmMeeting.objects.filter(meeting_date=meeting_date).exists():
-            raise ValidationError({"meeting_date": "A JQMM is already scheduled on that date"})
-        meeting = JqmmMeeting.objects.create(meeting_date=meeting_date, location=location, chair=chair,
-                                             created_by=user)
+            raise taken
+        try:
+            # Two CQMs scheduling the same date at once both pass the check above; the unique date decides, and
+            # the one who loses is told so on the page (the savepoint keeps this transaction usable).
+            with transaction.atomic():
+                meeting = JqmmMeeting.objects.create(meeting_date=meeting_date, location=location, chair=chair,
+                                                     created_by=user)
+        except IntegrityError as exc:
+            raise taken from exc
         record(actor=user, obj=meeting, kind="jqmm_scheduled", summary=f"{meeting} scheduled",
                changes={"meeting_date": meeting_date, "location": location, "chair": chair})
     return meeting
@@ -243,6 +257,7 @@ def record_risk_assessment(*, user, concern_id: int, engagement: int, impact: in
     with transaction.atomic():
         concern = _locked(concern_id)
         _require(perms.can_assess_risk(user, concern), "Only contract officers and CQMs record risk assessments")
+        _check_open(concern, "engagement")
         matrix = RiskMatrix.current()
         recommended = matrix.level_for(engagement, impact)
         chosen = level or recommended
@@ -280,3 +295,23 @@ def create_matrix_version(*, user, cells: dict, note: str) -> RiskMatrix:
                changes={k: [current.cells.get(k) if current else None, v] for k, v in cells.items()
                         if not current or current.cells.get(k) != v})
     return matrix
+
+
+def link_to_case(*, user, concern_id: int, case) -> Concern:
+    """Put a concern marked for further action on an escalation case about the same provider, once. The case
+    service locks the case and calls this inside its own transaction; the link is recorded in the concern's own
+    history (the case records it in its history too)."""
+    with transaction.atomic():
+        concern = _locked(concern_id)
+        _require(perms.can_link_to_case(user, concern), "Only a CQM links concerns to a case")
+        if concern.provider_id != case.provider_id:
+            raise ValidationError({"concern": "That concern is about a different provider"})
+        if concern.case_id:
+            raise ValidationError({"concern": f"{concern.reference} is already linked to a case"})
+        if concern.state != Concern.State.FURTHER_ACTION:
+            raise ValidationError({"concern": "Only concerns marked for further action can be linked"})
+        concern.case = case
+        concern.save(update_fields=["case"])
+        record(actor=user, obj=concern, kind="linked_to_case", summary=f"Linked to case {case.reference}",
+               changes={"case": [None, case.reference]})
+    return concern

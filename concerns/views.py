@@ -1,13 +1,11 @@
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
-from core.once import AlreadySent, already_sent, once
-from core.views import REFUSED_ERRORS, STALE_MESSAGE, apply_service_errors, submit
+from core.views import STALE_MESSAGE, submit
 from escalation import permissions as case_perms
 from providers.models import Provider
 
@@ -56,22 +54,12 @@ def concern_create(request, provider_id=None):
         raise PermissionDenied
     provider = get_object_or_404(Provider, pk=provider_id) if provider_id else None
     form = ConcernForm(request.POST or None, request.FILES or None, provider=provider)
-    if request.method == "POST" and form.is_valid():
-        try:
-            concern = once(request, form, lambda: services.log_concern(
-                user=request.user, provider_id=form.cleaned_data["provider"].pk, data=form.concern_data(),
-                files=form.cleaned_data["evidence"],
-            ), done_url=lambda c: c)
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Concern {concern.reference} logged"
-                             + (". It is safeguarding-restricted: record the safeguarding advice next."
-                                if concern.restricted else "."))
-            return redirect(concern)
-    return render(request, "concerns/concern_form.html", {"form": form, "provider": provider})
+    done = submit(request, form, lambda d: services.log_concern(
+        user=request.user, provider_id=d["provider"].pk, data=form.concern_data(), files=d["evidence"]),
+        done_url=lambda concern: concern,
+        success=lambda concern: f"Concern {concern.reference} logged" + (
+            ". It is safeguarding-restricted: record the safeguarding advice next." if concern.restricted else "."))
+    return done or render(request, "concerns/concern_form.html", {"form": form, "provider": provider})
 
 
 def concern_detail(request, pk):
@@ -86,11 +74,10 @@ def concern_detail(request, pk):
         "events": events_for(concern)[:50],
         "shared_with": concern.shared_with.all(),
         "can": {
-            "advice": perms.can_record_advice(user, concern) and concern.state != Concern.State.NO_FURTHER_ACTION,
+            "advice": perms.can_record_advice(user, concern) and concern.is_open,
             "route": perms.can_route(user, concern) and concern.state == Concern.State.AWAITING_ROUTING,
-            "monitor": perms.can_start_monitoring(user, concern)
-            and concern.state != Concern.State.NO_FURTHER_ACTION,
-            "assess": perms.can_assess_risk(user, concern) and concern.state != Concern.State.NO_FURTHER_ACTION,
+            "monitor": perms.can_start_monitoring(user, concern) and concern.is_open,
+            "assess": perms.can_assess_risk(user, concern) and concern.is_open,
             "evidence": perms.can_add_evidence(user, concern),
             "share": perms.can_share(user, concern),
             "open_case": case_perms.can_open_case(user) and concern.state == Concern.State.FURTHER_ACTION
@@ -181,24 +168,16 @@ def risk_assessment_create(request, pk):
         raise PermissionDenied
     matrix = RiskMatrix.current()
     form = RiskAssessmentForm(request.POST or None, matrix=matrix)
+    if request.POST.get("action") != "preview":  # "Check the risk level" only shows the recommendation
+        done = submit(request, form, lambda d: services.record_risk_assessment(
+            user=request.user, concern_id=concern.pk, engagement=d["engagement"], impact=d["impact"],
+            level=d["level"] or None, override_reason=d["override_reason"], notes=d["notes"]),
+            success="Risk assessment recorded", done_url=concern)
+        if done:
+            return done
     recommended = None
-    if request.method == "POST" and form.is_valid():
-        recommended = form.recommended()
-        if request.POST.get("action") != "preview":
-            d = form.cleaned_data
-            try:
-                once(request, form, lambda: services.record_risk_assessment(
-                    user=request.user, concern_id=concern.pk, engagement=d["engagement"], impact=d["impact"],
-                    level=d["level"] or None, override_reason=d["override_reason"], notes=d["notes"]),
-                    done_url=concern)
-            except AlreadySent as exc:
-                return already_sent(request, exc, concern)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, "Risk assessment recorded")
-                return redirect(concern)
-    elif request.method == "POST":
+    if request.method == "POST":
+        form.is_valid()  # the recommendation is worked out from the answers while they are checked
         recommended = form.recommended()
     return render(request, "concerns/risk_assessment_form.html", {
         "form": form, "concern": concern, "matrix": matrix, "recommended": recommended,
@@ -220,18 +199,9 @@ def jqmm_create(request):
     if not perms.can_schedule_jqmm(request.user):
         raise PermissionDenied
     form = JqmmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            meeting = once(request, form, lambda: services.schedule_jqmm(user=request.user, chair=request.user,
-                                                                        **form.cleaned_data), done_url=lambda m: m)
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"{meeting} scheduled")
-            return redirect(meeting)
-    return render(request, "concerns/jqmm_form.html", {"form": form})
+    done = submit(request, form, lambda d: services.schedule_jqmm(user=request.user, chair=request.user, **d),
+                  success=lambda meeting: f"{meeting} scheduled", done_url=lambda meeting: meeting)
+    return done or render(request, "concerns/jqmm_form.html", {"form": form})
 
 
 def jqmm_detail(request, pk):
@@ -254,23 +224,12 @@ def jqmm_outcome(request, pk, concern_id):
     if not perms.can_record_jqmm_outcome(request.user, concern):
         raise PermissionDenied
     form = JqmmOutcomeForm(request.POST or None, initial={"expected_state": concern.state})
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            once(request, form, lambda: services.record_jqmm_outcome(
-                user=request.user, concern_id=concern.pk, further_action=d["outcome"] == "further_action",
-                notes=d["notes"], expected_state=d["expected_state"]), done_url=meeting)
-        except AlreadySent as exc:
-            return already_sent(request, exc, meeting)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        except (services.StaleConcern, *REFUSED_ERRORS):
-            messages.error(request, STALE_MESSAGE)
-            return redirect(meeting)
-        else:
-            messages.success(request, f"Outcome recorded for {concern.reference}")
-            return redirect(meeting)
-    return render(request, "concerns/jqmm_outcome_form.html", {"form": form, "meeting": meeting, "concern": concern})
+    done = submit(request, form, lambda d: services.record_jqmm_outcome(
+        user=request.user, concern_id=concern.pk, further_action=d["outcome"] == "further_action", notes=d["notes"],
+        expected_state=d["expected_state"]), success=f"Outcome recorded for {concern.reference}", done_url=meeting,
+        stale=services.StaleConcern, refusal_message=STALE_MESSAGE)
+    return done or render(request, "concerns/jqmm_outcome_form.html", {"form": form, "meeting": meeting,
+                                                                       "concern": concern})
 
 
 def risk_matrix(request):
@@ -285,17 +244,10 @@ def risk_matrix_new(request):
         raise PermissionDenied
     current = RiskMatrix.current()
     form = RiskMatrixForm(request.POST or None, current=current)
-    if request.method == "POST" and form.is_valid():
-        try:
-            matrix = once(request, form, lambda: services.create_matrix_version(
-                user=request.user, cells=form.cells(), note=form.cleaned_data["note"]),
-                done_url="concerns:risk_matrix")
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"{matrix} is now in use")
-            return redirect("concerns:risk_matrix")
+    done = submit(request, form, lambda d: services.create_matrix_version(user=request.user, cells=form.cells(),
+                                                                          note=d["note"]),
+                  success=lambda matrix: f"{matrix} is now in use", done_url="concerns:risk_matrix")
+    if done:
+        return done
     rows = [(e, [form[f"cell_{e}_{i}"] for i in range(6)]) for e in range(5)]
     return render(request, "concerns/risk_matrix_form.html", {"form": form, "rows": rows, "current": current})

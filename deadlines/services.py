@@ -36,6 +36,13 @@ def meet(*, case, kinds, user=None, key_prefix: str = "") -> int:
                      status_reason="Met: the event it waited for was recorded")
 
 
+def waive_all_for_case(*, case, user, reason: str) -> int:
+    """The case ended (closed, or the Provider Failure Policy): its live deadlines are waived, with the reason.
+    Called inside the case service's transaction, which records the event on the case."""
+    return Deadline.objects.filter(case=case, status__in=LIVE).update(
+        status=Deadline.Status.WAIVED, status_reason=reason, status_changed_by=user, status_changed_at=timezone.now())
+
+
 def move(*, case, kind, user, reason: str, new_due_date, key: str, title: str = "", key_prefix: str = "") -> Deadline:
     """A deadline was moved by a decision (Route 1 extended, an action's due date changed): the live row gets
     the new date and says 'extended', with the reason; its reminders restart. No live row: a new one."""

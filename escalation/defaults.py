@@ -1,4 +1,4 @@
-"""Seed 002, Route 2 step 5 (and Green step 4): who is notified by default; administrators can change it."""
+"""docs/process.md, Route 2 step 5 (and Green step 4): who is notified by default; administrators can change it."""
 
 NOTIFICATION_RECIPIENTS = [
     ("Basecamp (NW)", "Regional notification of the suspension"),

@@ -3,6 +3,7 @@ from django import forms
 
 from concerns.models import Concern
 from core.forms import GovFormMixin, MultipleFileField, date_field, yes_no_field
+from core.rows import BaseRows, RowForm, RowsMixin
 
 from .models import LADDER, ActionPlan, Level, PerformanceReview, PlanAction
 
@@ -39,7 +40,8 @@ class MoveForm(GovFormMixin, forms.Form):
                              error_messages={"required": "Enter the reason for this decision"})
     skip_rationale = forms.CharField(
         label="Rationale for skipping a step", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=5000, help_text="Seed 000 allows skipping steps only with a clear rationale")
+        max_length=5000,
+        help_text="A step may be skipped only with a clear rationale, for example serious safeguarding concerns")
     expected_level = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, skipping=False, **kwargs):
@@ -48,24 +50,28 @@ class MoveForm(GovFormMixin, forms.Form):
             del self.fields["skip_rationale"]
 
 
-def attendee_lines(raw: str) -> list[dict]:
-    people = []
-    for line in raw.splitlines():
-        if not line.strip():
-            continue
-        name, _, agency = line.partition(",")
-        if not agency.strip():
-            raise forms.ValidationError(f"Put a comma between the name and the agency: ‘{line.strip()}’")
-        people.append({"name": name.strip(), "agency": agency.strip()})
-    return people
+class AttendeeRow(RowForm):
+    name = forms.CharField(label="Name", max_length=200)
+    agency = forms.CharField(label="Agency", max_length=200, help_text="For example, Council CQT or the provider")
+
+    def customise(self, who):
+        self.fields["name"].error_messages["required"] = f"Enter the name of {who}"
+        self.fields["agency"].error_messages["required"] = f"Enter the agency of {who}"
 
 
-class MeetingForm(GovFormMixin, forms.Form):
+class AttendeeRows(BaseRows):
+    form = AttendeeRow
+    noun = "attendee"
+    heading = "Attendees"
+    start = 2
+    min_rows = 1
+    min_message = "Enter at least one attendee and their agency"
+    after = "meeting_date"
+
+
+class MeetingForm(RowsMixin, GovFormMixin, forms.Form):
+    row_sets = {"attendees": AttendeeRows}
     meeting_date = date_field("Meeting date")
-    attendees = forms.CharField(
-        label="Attendees", widget=forms.Textarea(attrs={"rows": 5}), max_length=5000,
-        help_text="One per line: name, agency. For example: Chris Manager, Council CQT",
-        error_messages={"required": "Enter at least one attendee and their agency"})
     provider_attended = yes_no_field("Did the provider attend?")
     minutes = forms.CharField(label="Minutes", widget=forms.Textarea(attrs={"rows": 6}), max_length=50000,
                               error_messages={"required": "Enter the minutes"})
@@ -74,13 +80,13 @@ class MeetingForm(GovFormMixin, forms.Form):
     documents = MultipleFileField(label="Documents", required=False,
                                   help_text="Optional. PDF, Word, images or emails, up to 20 MB each.")
 
-    def clean_attendees(self):
-        return attendee_lines(self.cleaned_data["attendees"])
-
 
 class PlanForm(GovFormMixin, forms.Form):
-    kind = forms.ChoiceField(label="Type of plan", widget=forms.RadioSelect, choices=ActionPlan.Kind.choices,
-                             error_messages={"required": "Choose the type of plan"})
+    kind = forms.ChoiceField(label="Type of plan", widget=forms.RadioSelect,
+                             choices=[c for c in ActionPlan.Kind.choices if c[0] != ActionPlan.Kind.IMPROVEMENT],
+                             error_messages={"required": "Choose the type of plan",
+                                             "invalid_choice": "An improvement plan is recorded from the suspension "
+                                                               "route; choose a DAP or a CAP"})
     start_date = date_field("Start date")
     review_date = date_field("Review date")
 
@@ -143,13 +149,33 @@ class ReopenForm(GovFormMixin, forms.Form):
                              max_length=5000, error_messages={"required": "Enter why the case is being reopened"})
 
 
-class SprgDecisionForm(GovFormMixin, forms.Form):
+class MemberRow(RowForm):
+    name = forms.CharField(label="Name", max_length=200)
+    role = forms.CharField(label="Role", max_length=200, required=False,
+                           help_text="Optional. For example, chair, Finance or ICB")
+
+    def customise(self, who):
+        self.fields["name"].error_messages["required"] = f"Enter the name of {who}"
+
+
+class MemberRows(BaseRows):
+    form = MemberRow
+    noun = "member"
+    heading = "Members present"
+    hint = "Needed for the first decision recorded for a meeting date. Leave a row empty to remove it."
+    start = 3
+    after = "meeting_date"
+
+    def value(self) -> str:
+        """The meeting keeps its members as one line of text: "Priya Sharma (chair); Dan Metcalfe"."""
+        return "; ".join(f"{r['name']} ({r['role']})" if r.get("role") else r["name"] for r in self.filled())
+
+
+class SprgDecisionForm(RowsMixin, GovFormMixin, forms.Form):
+    row_sets = {"members_present": MemberRows}
     decision = forms.ChoiceField(label="SPRG decision", widget=forms.RadioSelect,
                                  error_messages={"required": "Choose the SPRG's decision"})
     meeting_date = date_field("SPRG meeting date")
-    members_present = forms.CharField(label="Members present", required=False, max_length=2000,
-                                      widget=forms.Textarea(attrs={"rows": 2}),
-                                      help_text="Needed for the first decision recorded for a meeting date")
     notes = forms.CharField(label="Reasons and notes", widget=forms.Textarea(attrs={"rows": 4}), max_length=10000,
                             error_messages={"required": "Enter the SPRG's reasons"})
     new_deadline = date_field("New Route 1 deadline", required=False,
@@ -166,40 +192,42 @@ class SprgDecisionForm(GovFormMixin, forms.Form):
         self.fields["decision"].choices = choices
 
 
-class ReportForm(GovFormMixin, forms.Form):
+class ConditionRow(RowForm):
+    condition = forms.CharField(label="Condition", max_length=1000)
+    review_date = date_field("Review date")
+
+    def customise(self, who):
+        self.fields["condition"].error_messages["required"] = f"Enter {who}"
+        self.fields["review_date"].label = "Review date"
+        self.fields["review_date"].error_messages.update({
+            "required": f"Enter the review date of {who}",
+            "incomplete": f"Enter the review date of {who} in full: day, month and year"})
+
+
+class ConditionRows(BaseRows):
+    form = ConditionRow
+    noun = "condition"
+    heading = "Conditions and review dates"
+    hint = "Only if the lifting is conditional. Leave a row empty to remove it."
+    start = 1
+    after = "conditional"
+
+
+class ReportForm(RowsMixin, GovFormMixin, forms.Form):
+    row_sets = {"conditions": ConditionRows}
     body = forms.CharField(label="Report", widget=forms.Textarea(attrs={"rows": 10}), max_length=50000,
                            help_text="The improvement plan as it stands is attached to the report automatically",
                            error_messages={"required": "Enter the report"})
     conditional = yes_no_field("Is the lifting conditional?")
-    conditions = forms.CharField(
-        label="Conditions and review dates", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line: condition; review date as DD/MM/YYYY. For example: Weekly staffing return; 31/01/2027")
     oversight_until = date_field("Greater initial oversight until", required=False)
     expected_route = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, lifting=False, **kwargs):
         super().__init__(*args, **kwargs)
         if not lifting:
-            for name in ("conditional", "conditions", "oversight_until"):
+            for name in ("conditional", "oversight_until"):
                 del self.fields[name]
-
-    def clean_conditions(self):
-        import datetime
-
-        out = []
-        for line in self.cleaned_data["conditions"].splitlines():
-            if not line.strip():
-                continue
-            condition, _, when = line.rpartition(";")
-            try:
-                review = datetime.datetime.strptime(when.strip(), "%d/%m/%Y").date()
-            except ValueError as exc:
-                raise forms.ValidationError(f"Give each condition a review date as DD/MM/YYYY: ‘{line.strip()}’") \
-                    from exc
-            if not condition.strip():
-                raise forms.ValidationError(f"Enter the condition before the date: ‘{line.strip()}’")
-            out.append({"condition": condition.strip(), "review_date": review})
-        return out
+            self.drop_rows("conditions")
 
 
 class DmtDecisionForm(GovFormMixin, forms.Form):

@@ -22,7 +22,6 @@ class Level(models.TextChoices):
 
 
 LADDER = [Level.QA, Level.PPM, Level.JIMP, Level.SOSG]
-OPEN_LEVELS = LADDER
 PLAN_LEVELS = [Level.PPM, Level.JIMP, Level.SOSG]
 STEP = {level: i + 1 for i, level in enumerate(LADDER)}
 
@@ -70,6 +69,21 @@ class Route(models.TextChoices):
 
 
 ROUTE_IDLE = [Route.NONE, Route.OVERSIGHT]
+
+# The one rule for an open case: on the ladder, and not ended by the Provider Failure Policy through the suspension
+# route. EscalationCase.objects.open() / .closed() and case.is_open are this rule, and so is the database's
+# one-open-case-per-provider constraint; nothing else may restate it.
+OPEN_CASE = models.Q(level__in=LADDER) & ~models.Q(route=Route.PROVIDER_FAILURE)
+
+
+class CaseQuerySet(models.QuerySet):
+    def open(self):
+        """Cases still being worked: the rule in OPEN_CASE."""
+        return self.filter(OPEN_CASE)
+
+    def closed(self):
+        """Closed, ended under the Provider Failure Policy, or ended through the suspension route."""
+        return self.exclude(OPEN_CASE)
 
 
 def case_is_open(case) -> bool:
@@ -125,12 +139,14 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     reopened_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="reopened_as")
 
+    objects = CaseQuerySet.as_manager()
+
     class Meta:
         ordering = ["-opened_at"]
         constraints = [
             models.UniqueConstraint(
                 fields=["provider"],
-                condition=models.Q(level__in=["qa", "ppm", "jimp", "sosg"]) & ~models.Q(route="provider_failure"),
+                condition=OPEN_CASE,
                 name="one_open_case_per_provider",
             )
         ]
@@ -143,8 +159,8 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
 
     @property
     def is_open(self) -> bool:
-        """On the ladder and not ended by the Provider Failure Policy through the suspension route."""
-        return self.level in OPEN_LEVELS and self.route != Route.PROVIDER_FAILURE
+        """The OPEN_CASE rule for one case in memory (tests check the two agree for every level and route)."""
+        return self.level in LADDER and self.route != Route.PROVIDER_FAILURE
 
     @property
     def step(self) -> int | None:

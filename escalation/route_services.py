@@ -4,11 +4,12 @@ case, checks role and segregation of duties, runs the guarded transition on `rou
 event in the same transaction and queues side effects on commit."""
 
 import datetime
+import inspect
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_fsm import TransitionNotAllowed, can_proceed
+from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
 from accounts import roles
 from accounts.roles import has_role
@@ -17,14 +18,17 @@ from core import outbox
 from core.evidence import atomic_with_files, store_file, validate_evidence
 from deadlines import services as deadlines
 from deadlines.models import Deadline
-from providers.models import PlacementStatus, Provider
+from providers import services as provider_services
+from providers.models import PlacementStatus
 
 from . import permissions as perms
 from . import tasks
 from .models import (
+    ROUTE_IDLE,
     ActionPlan,
     CqtVisit,
     DecisionReport,
+    EscalationCase,
     NotificationRecipient,
     PlanAction,
     Route,
@@ -64,20 +68,17 @@ def _check_route(case, expected_route):
 
 
 def _transition(case, name, user, description):
+    """Fire the named transition of the route state machine: its declared permission and guards, then the move."""
     method = getattr(case, name)
     if not can_proceed(method):
         raise TransitionNotAllowed(f"'{case.get_route_display()}' does not allow that decision now")
+    _require(has_transition_perm(method, user), "You do not hold the role for that decision on this case")
     method(by=user, description=description)
 
 
-def _set_placement(provider: Provider, status: str, decision: str, case, on: datetime.date):
-    provider = Provider.objects.select_for_update().get(pk=provider.pk)
-    provider.placement_status = status
-    provider.placement_status_since = on
-    provider.placement_decision = decision[:300]
-    provider.placement_case = case
-    provider.save(update_fields=["placement_status", "placement_status_since", "placement_decision",
-                                 "placement_case", "updated_at"])
+def _set_placement(user, case, status: str, decision: str, on: datetime.date):
+    provider_services.set_placement_status(user=user, provider_id=case.provider_id, status=status,
+                                           decision=decision, case=case, on=on)
 
 
 def _open_improvement_areas(case) -> list[PlanAction]:
@@ -85,95 +86,190 @@ def _open_improvement_areas(case) -> list[PlanAction]:
     return list(plan.actions.exclude(status=PlanAction.Status.COMPLETE)) if plan else []
 
 
-def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, members_present: str, notes: str,
-                         expected_route: str | None = None, new_deadline=None, oversight_until=None,
-                         open_areas_reason: str = "") -> SprgDecision:
-    """One SPRG decision about one provider, recorded against that day's SPRG meeting."""
-    if decision not in SPRG_DECISIONS:
-        raise ValidationError({"decision": "Choose the SPRG's decision"})
-    today = timezone.localdate()
-    if meeting_date > today:
+# --- SPRG decisions: one service each ---------------------------------------------------------------------------
+
+def _sprg_start(*, user, case_id: int, meeting_date, members_present: str, notes: str, expected_route):
+    """Check the common input, lock the case, check who decides, and find (or start) that day's SPRG meeting."""
+    if meeting_date > timezone.localdate():
         raise ValidationError({"meeting_date": "Record the SPRG's decision once the meeting has taken place"})
     if not notes.strip():
         raise ValidationError({"notes": "Enter the SPRG's reasons"})
-    with transaction.atomic():
-        case = _locked(case_id)
-        _require(perms.can_record_sprg_decision(case, user), "Only SPRG members record the group's decisions")
-        _check_route(case, expected_route)
-        meeting, created = SprgMeeting.objects.get_or_create(
-            meeting_date=meeting_date, defaults={"members_present": members_present.strip(), "recorded_by": user})
-        if not meeting.members_present.strip() and not members_present.strip():
-            raise ValidationError({"members_present": "Enter the members present"})
-        provider = case.provider
-        label = SPRG_DECISIONS[decision]
-        after = []  # deadlines this decision starts, created once the decision row exists
-        if decision == "monthly_review":
-            if case.route != Route.SUSPENDED:
-                raise TransitionNotAllowed("Monthly progress reviews are recorded while placements are suspended")
-            case.route_deadline = _one_month_after(meeting_date)
-            deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
-            after.append(("monthly", case.route_deadline))
-        elif decision == "agree_at_risk":
-            _transition(case, decision, user, notes)
-            case.route_deadline = new_deadline or meeting_date + datetime.timedelta(weeks=ROUTE_1_WEEKS)
-            _set_placement(provider, PlacementStatus.AT_RISK, f"SPRG {meeting_date:%-d %b %Y}: {label}", case, today)
-            after.append(("route1", case.route_deadline))
-        elif decision == "route1_extend":
-            if not new_deadline or (case.route_deadline and new_deadline <= case.route_deadline) \
-                    or new_deadline <= today:
-                raise ValidationError({"new_deadline": "Enter a new deadline later than the current one"})
-            _transition(case, decision, user, notes)
-            case.route_deadline = new_deadline
-            deadlines.move(case=case, kind=Deadline.Kind.ROUTE1_DECISION, user=user, new_due_date=new_deadline,
-                           reason=f"SPRG extended the deadline: {notes}",
-                           key=f"route1:extended:{case.pk}:{new_deadline}")
-        elif decision == "route1_fully_complied":
-            if not oversight_until or oversight_until <= today:
-                raise ValidationError({"oversight_until": "Enter when greater initial oversight ends (a future date)"})
-            _transition(case, decision, user, notes)
-            case.oversight_until, case.route_deadline = oversight_until, None
-            deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
-            after.append(("oversight", oversight_until))
-            _set_placement(provider, PlacementStatus.OPEN, f"SPRG {meeting_date:%-d %b %Y}: {label}", case, today)
-        elif decision in ("route1_not_complied", "urgent_route2"):
-            _transition(case, decision, user, notes)
-            case.reports.filter(kind=DecisionReport.Kind.SUSPENSION).update(superseded=True)
-            case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT ordinarily within a week
-            deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
-            after.append(("dmt", case.route_deadline))
-        elif decision == "sufficient_progress":
-            open_areas = _open_improvement_areas(case)
-            if open_areas and not open_areas_reason.strip():
-                raise ValidationError({"open_areas_reason": f"{len(open_areas)} improvement-plan action(s) are still "
-                                       "open: record why lifting is recommended anyway"})
-            _transition(case, decision, user, notes)
-            case.reports.filter(kind=DecisionReport.Kind.LIFTING).update(superseded=True)
-            case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT considers the lifting report
-            deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
-            after.append(("dmt", case.route_deadline))
-        elif decision == "provider_failed":
-            _transition(case, decision, user, notes)
-            case.closed_at, case.closing_reason = timezone.now(), f"Provider Failure Policy: {notes}"
-            Deadline.objects.filter(case=case, status__in=deadlines.LIVE).update(
-                status=Deadline.Status.WAIVED, status_reason="Case ended under the Provider Failure Policy",
-                status_changed_by=user, status_changed_at=timezone.now())
-            provider = Provider.objects.select_for_update().get(pk=provider.pk)
-            provider.provider_failure_flagged_on = today
-            provider.save(update_fields=["provider_failure_flagged_on", "updated_at"])
-        case.save()
-        entry = SprgDecision.objects.create(meeting=meeting, case=case, decision=label,
-                                            notes=notes + (f"\nOpen areas: {open_areas_reason}" if open_areas_reason
-                                                           else ""), recorded_by=user)
-        kinds = {"route1": Deadline.Kind.ROUTE1_DECISION, "dmt": Deadline.Kind.DMT_CONSIDERATION,
+    case = _locked(case_id)
+    _require(perms.can_record_sprg_decision(case, user), "Only SPRG members record the group's decisions")
+    _check_route(case, expected_route)
+    meeting, _created = SprgMeeting.objects.get_or_create(
+        meeting_date=meeting_date, defaults={"members_present": members_present.strip(), "recorded_by": user})
+    if not meeting.members_present.strip() and not members_present.strip():
+        raise ValidationError({"members_present": "Enter the members present"})
+    return case, meeting
+
+
+DEADLINE_KIND = {"route1": Deadline.Kind.ROUTE1_DECISION, "dmt": Deadline.Kind.DMT_CONSIDERATION,
                  "monthly": Deadline.Kind.SPRG_MONTHLY, "oversight": Deadline.Kind.OVERSIGHT_END}
-        for what, due in after:
-            deadlines.schedule(key=f"{what}:sprg:{entry.pk}", kind=kinds[what], case=case, due_date=due)
-        event = record(actor=user, obj=case, kind=f"sprg_{decision}", summary=f"SPRG: {label}",
-                       changes={"meeting": str(meeting), "notes": notes, "route": case.route,
-                                "route_deadline": case.route_deadline, "oversight_until": case.oversight_until,
-                                "open_areas_reason": open_areas_reason})
-        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
+
+
+def _sprg_recorded(*, user, case, meeting, decision: str, notes: str, open_areas_reason: str = "",
+                   after=()) -> SprgDecision:
+    """Save the case, the decision row, the deadlines it starts, the audit event and the notification."""
+    case.save()
+    entry = SprgDecision.objects.create(
+        meeting=meeting, case=case, decision=SPRG_DECISIONS[decision], recorded_by=user,
+        notes=notes + (f"\nOpen areas: {open_areas_reason}" if open_areas_reason else ""))
+    for what, due in after:
+        deadlines.schedule(key=f"{what}:sprg:{entry.pk}", kind=DEADLINE_KIND[what], case=case, due_date=due)
+    event = record(actor=user, obj=case, kind=f"sprg_{decision}", summary=f"SPRG: {SPRG_DECISIONS[decision]}",
+                   changes={"meeting": str(meeting), "notes": notes, "route": case.route,
+                            "route_deadline": case.route_deadline, "oversight_until": case.oversight_until,
+                            "open_areas_reason": open_areas_reason})
+    outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return entry
+
+
+def _sprg_label(meeting, decision):
+    return f"SPRG {meeting.meeting_date:%-d %b %Y}: {SPRG_DECISIONS[decision]}"
+
+
+def agree_at_risk(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                  expected_route: str | None = None, new_deadline=None) -> SprgDecision:
+    """Route 1 step 1: 'at risk' status; placements at risk; the compliance decision is due in four weeks."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        _transition(case, "agree_at_risk", user, notes)
+        case.route_deadline = new_deadline or meeting_date + datetime.timedelta(weeks=ROUTE_1_WEEKS)
+        _set_placement(user, case, PlacementStatus.AT_RISK, _sprg_label(meeting, "agree_at_risk"),
+                       timezone.localdate())
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="agree_at_risk", notes=notes,
+                              after=[("route1", case.route_deadline)])
+
+
+def record_full_compliance(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                           oversight_until, expected_route: str | None = None) -> SprgDecision:
+    """Route 1 step 5: the plan was fully complied with; routine monitoring with greater initial oversight."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        if not oversight_until or oversight_until <= timezone.localdate():
+            raise ValidationError({"oversight_until": "Enter when greater initial oversight ends (a future date)"})
+        _transition(case, "route1_fully_complied", user, notes)
+        case.oversight_until, case.route_deadline = oversight_until, None
+        deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
+        _set_placement(user, case, PlacementStatus.OPEN, _sprg_label(meeting, "route1_fully_complied"),
+                       timezone.localdate())
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="route1_fully_complied", notes=notes,
+                              after=[("oversight", oversight_until)])
+
+
+def extend_route1_deadline(*, user, case_id: int, meeting_date, members_present: str, notes: str, new_deadline,
+                           expected_route: str | None = None) -> SprgDecision:
+    """Route 1 step 5: partly complied with, progress made; the decision is due on a later date."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        if not new_deadline or (case.route_deadline and new_deadline <= case.route_deadline) \
+                or new_deadline <= timezone.localdate():
+            raise ValidationError({"new_deadline": "Enter a new deadline later than the current one"})
+        _transition(case, "route1_extend", user, notes)
+        case.route_deadline = new_deadline
+        deadlines.move(case=case, kind=Deadline.Kind.ROUTE1_DECISION, user=user, new_due_date=new_deadline,
+                       reason=f"SPRG extended the deadline: {notes}", key=f"route1:extended:{case.pk}:{new_deadline}")
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="route1_extend", notes=notes)
+
+
+def _to_route2(*, user, case_id, decision, meeting_date, members_present, notes, expected_route) -> SprgDecision:
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        _transition(case, decision, user, notes)
+        case.reports.filter(kind=DecisionReport.Kind.SUSPENSION).update(superseded=True)
+        case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT ordinarily within a week
+        deadlines.meet(case=case, kinds=[Deadline.Kind.ROUTE1_DECISION], user=user)
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision=decision, notes=notes,
+                              after=[("dmt", case.route_deadline)])
+
+
+def record_non_compliance(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                          expected_route: str | None = None) -> SprgDecision:
+    """Route 1 step 5: little or no progress; Route 2 (red): the CQM writes the suspension report for DMT."""
+    return _to_route2(user=user, case_id=case_id, decision="route1_not_complied", meeting_date=meeting_date,
+                      members_present=members_present, notes=notes, expected_route=expected_route)
+
+
+def go_straight_to_route2(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                          expected_route: str | None = None) -> SprgDecision:
+    """Urgent safety concerns: Route 2 (red) without Route 1."""
+    return _to_route2(user=user, case_id=case_id, decision="urgent_route2", meeting_date=meeting_date,
+                      members_present=members_present, notes=notes, expected_route=expected_route)
+
+
+def record_monthly_review(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                          expected_route: str | None = None) -> SprgDecision:
+    """Route 2 step 7: the SPRG's monthly look at progress while placements are suspended (no change of route)."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        if case.route != Route.SUSPENDED:
+            raise TransitionNotAllowed("Monthly progress reviews are recorded while placements are suspended")
+        case.route_deadline = _one_month_after(meeting_date)
+        deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="monthly_review", notes=notes,
+                              after=[("monthly", case.route_deadline)])
+
+
+def record_sufficient_progress(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                               open_areas_reason: str = "", expected_route: str | None = None) -> SprgDecision:
+    """Route 2 step 7: sufficient progress; the Green route (the CQM writes the lifting report for DMT)."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        open_areas = _open_improvement_areas(case)
+        if open_areas and not open_areas_reason.strip():
+            raise ValidationError({"open_areas_reason": f"{len(open_areas)} improvement-plan action(s) are still "
+                                   "open: record why lifting is recommended anyway"})
+        _transition(case, "sufficient_progress", user, notes)
+        case.reports.filter(kind=DecisionReport.Kind.LIFTING).update(superseded=True)
+        case.route_deadline = meeting_date + datetime.timedelta(weeks=1)  # DMT considers the lifting report
+        deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="sufficient_progress", notes=notes,
+                              open_areas_reason=open_areas_reason, after=[("dmt", case.route_deadline)])
+
+
+def record_provider_failure(*, user, case_id: int, meeting_date, members_present: str, notes: str,
+                            expected_route: str | None = None) -> SprgDecision:
+    """Route 2 step 7: the provider failed to comply; the Provider Failure Policy. The case ends, its live
+    deadlines are waived and the provider is flagged on the register."""
+    with transaction.atomic():
+        case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
+                                    members_present=members_present, notes=notes, expected_route=expected_route)
+        _transition(case, "provider_failed", user, notes)
+        case.closed_at, case.closing_reason = timezone.now(), f"Provider Failure Policy: {notes}"
+        deadlines.waive_all_for_case(case=case, user=user, reason="Case ended under the Provider Failure Policy")
+        provider_services.flag_provider_failure(user=user, provider_id=case.provider_id, case=case,
+                                                on=timezone.localdate())
+        return _sprg_recorded(user=user, case=case, meeting=meeting, decision="provider_failed", notes=notes)
+
+
+SPRG_SERVICES = {
+    "agree_at_risk": agree_at_risk, "route1_fully_complied": record_full_compliance,
+    "route1_extend": extend_route1_deadline, "route1_not_complied": record_non_compliance,
+    "urgent_route2": go_straight_to_route2, "monthly_review": record_monthly_review,
+    "sufficient_progress": record_sufficient_progress, "provider_failed": record_provider_failure,
+}
+
+
+def record_sprg_decision(*, user, case_id: int, decision: str, meeting_date, members_present: str, notes: str,
+                         expected_route: str | None = None, new_deadline=None, oversight_until=None,
+                         open_areas_reason: str = "") -> SprgDecision:
+    """The generic entry point for the SPRG form (one radio button per decision): passes each service only the
+    details that decision takes."""
+    service = SPRG_SERVICES.get(decision)
+    if service is None:
+        raise ValidationError({"decision": "Choose the SPRG's decision"})
+    details = {"new_deadline": new_deadline, "oversight_until": oversight_until,
+               "open_areas_reason": open_areas_reason}
+    takes = inspect.signature(service).parameters
+    return service(user=user, case_id=case_id, meeting_date=meeting_date, members_present=members_present,
+                   notes=notes, expected_route=expected_route, **{k: v for k, v in details.items() if k in takes})
 
 
 def create_improvement_plan(*, user, case_id: int, start_date, review_date) -> ActionPlan:
@@ -181,8 +277,11 @@ def create_improvement_plan(*, user, case_id: int, start_date, review_date) -> A
     with transaction.atomic():
         case = _locked(case_id)
         _require(perms.can_keep_route_records(user, case) and case.is_open)
-        if case.route in (Route.NONE, Route.OVERSIGHT, Route.PROVIDER_FAILURE):
+        if case.route in ROUTE_IDLE:
             raise ValidationError({"start_date": "An improvement plan belongs to a running suspension route"})
+        if case.improvement_plan() is not None:
+            raise ValidationError({"start_date": "This case already has an improvement plan. Add actions to it "
+                                                 "instead."})
         if review_date < start_date:
             raise ValidationError({"review_date": "The review date cannot be before the plan's start date"})
         plan = ActionPlan.objects.create(case=case, level=case.level, kind=ActionPlan.Kind.IMPROVEMENT,
@@ -253,112 +352,212 @@ def _report_for(case, report_version):
     return report
 
 
+# --- DMT decisions: one service each ---------------------------------------------------------------------------
+
+def _dmt_start(*, user, case_id: int, waiting: str, report_version, expected_route):
+    """Lock the case, check who decides, that this report is the one waiting for DMT, and segregation of duties."""
+    case = _locked(case_id)
+    _require(perms.can_record_dmt_decision(case, user), "Only DMT members record DMT's decision")
+    _check_route(case, expected_route)
+    if case.route != waiting:
+        raise TransitionNotAllowed("There is no report waiting for DMT"
+                                   if case.route not in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
+                                   else f"The report waiting for DMT is not that one: '{case.get_route_display()}'")
+    report = _report_for(case, report_version)
+    _check_segregation(user, report)
+    return case, report
+
+
+def _dmt_recorded(*, user, case, report, endorsed: bool, rationale: str, return_to: str = "") -> SignOff:
+    case.save()
+    deadlines.meet(case=case, kinds=[Deadline.Kind.DMT_CONSIDERATION], user=user)
+    sign_off = SignOff.objects.create(report=report, report_version=report.version, capacity=SignOff.Capacity.DMT,
+                                      decision=SignOff.Decision.APPROVED if endorsed else SignOff.Decision.DECLINED,
+                                      rationale=rationale, signed_by=user)
+    if not endorsed:
+        report.superseded = True
+        report.save(update_fields=["superseded"])
+    event = record(actor=user, obj=case, kind=f"dmt_{'endorsed' if endorsed else 'declined'}",
+                   summary=f"DMT {'endorsed' if endorsed else 'did not endorse'} {report}"
+                   + (f"; back to Route 1 ({return_to})" if return_to else ""),
+                   changes={"report": report.pk, "report_version": report.version, "rationale": rationale,
+                            "route": case.route, "return_to": return_to})
+    outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
+    return sign_off
+
+
+def endorse_suspension_report(*, user, case_id: int, report_version: int | None, rationale: str = "",
+                              expected_route: str | None = None) -> SignOff:
+    """Route 2: DMT endorses the suspension report; the DASS (and an ICB colleague where relevant) signs next."""
+    with transaction.atomic():
+        case, report = _dmt_start(user=user, case_id=case_id, waiting=Route.SUSPENSION_PROPOSED,
+                                  report_version=report_version, expected_route=expected_route)
+        _transition(case, "dmt_endorse_suspension", user, rationale or "Endorsed")
+        return _dmt_recorded(user=user, case=case, report=report, endorsed=True, rationale=rationale)
+
+
+def decline_suspension_report(*, user, case_id: int, report_version: int | None, rationale: str,
+                              return_to: str = "restart", new_deadline=None,
+                              expected_route: str | None = None) -> SignOff:
+    """Route 2 step 2: DMT does not endorse; back to the start of Route 1, or Route 1 monitoring extended."""
+    with transaction.atomic():
+        case, report = _dmt_start(user=user, case_id=case_id, waiting=Route.SUSPENSION_PROPOSED,
+                                  report_version=report_version, expected_route=expected_route)
+        if not rationale.strip():
+            raise ValidationError({"rationale": "Enter DMT's rationale for not endorsing"})
+        today = timezone.localdate()
+        if return_to not in ("restart", "extend"):
+            raise ValidationError({"return_to": "Choose where the case goes: the start of Route 1 or an "
+                                                "extension of Route 1 monitoring"})
+        if return_to == "extend":
+            if not new_deadline or new_deadline <= today:
+                raise ValidationError({"new_deadline": "Enter the extended Route 1 deadline (a future date)"})
+            case.route_deadline = new_deadline
+        else:
+            case.route_deadline = today + datetime.timedelta(weeks=ROUTE_1_WEEKS)
+        _transition(case, "dmt_decline_suspension", user, rationale)
+        sign_off = _dmt_recorded(user=user, case=case, report=report, endorsed=False, rationale=rationale,
+                                 return_to=return_to)
+        deadlines.schedule(key=f"route1:dmt:{report.pk}", kind=Deadline.Kind.ROUTE1_DECISION, case=case,
+                           due_date=case.route_deadline)
+        return sign_off
+
+
+def endorse_lifting_report(*, user, case_id: int, report_version: int | None, rationale: str = "",
+                           expected_route: str | None = None) -> SignOff:
+    """Green step 2: DMT endorses the lifting report; the DASS (and an ICB colleague where relevant) signs next."""
+    with transaction.atomic():
+        case, report = _dmt_start(user=user, case_id=case_id, waiting=Route.LIFTING_PROPOSED,
+                                  report_version=report_version, expected_route=expected_route)
+        _transition(case, "dmt_endorse_lifting", user, rationale or "Endorsed")
+        return _dmt_recorded(user=user, case=case, report=report, endorsed=True, rationale=rationale)
+
+
+def decline_lifting_report(*, user, case_id: int, report_version: int | None, rationale: str,
+                           expected_route: str | None = None) -> SignOff:
+    """Green step 2 refused: the suspension stays in force."""
+    with transaction.atomic():
+        case, report = _dmt_start(user=user, case_id=case_id, waiting=Route.LIFTING_PROPOSED,
+                                  report_version=report_version, expected_route=expected_route)
+        if not rationale.strip():
+            raise ValidationError({"rationale": "Enter DMT's rationale for not endorsing"})
+        _transition(case, "dmt_decline_lifting", user, rationale)
+        return _dmt_recorded(user=user, case=case, report=report, endorsed=False, rationale=rationale)
+
+
+def _route_now(case_id: int) -> str:
+    """Which report a generic form is about; the chosen service checks it again under the lock."""
+    return EscalationCase.objects.values_list("route", flat=True).get(pk=case_id)
+
+
 def record_dmt_decision(*, user, case_id: int, endorsed: bool, rationale: str, report_version: int | None,
                         expected_route: str | None = None, return_to: str = "restart", new_deadline=None) -> SignOff:
-    """DMT considers the report (ordinarily within a week of the SPRG decision)."""
-    with transaction.atomic():
-        case = _locked(case_id)
-        _require(perms.can_record_dmt_decision(case, user), "Only DMT members record DMT's decision")
-        _check_route(case, expected_route)
-        if case.route not in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED):
-            raise TransitionNotAllowed("There is no report waiting for DMT")
-        report = _report_for(case, report_version)
-        _check_segregation(user, report)
-        if not endorsed and not rationale.strip():
-            raise ValidationError({"rationale": "Enter DMT's rationale for not endorsing"})
-        suspension = report.kind == DecisionReport.Kind.SUSPENSION
-        if endorsed:
-            name = "dmt_endorse_suspension" if suspension else "dmt_endorse_lifting"
-        else:
-            name = "dmt_decline_suspension" if suspension else "dmt_decline_lifting"
-            if suspension:
-                today = timezone.localdate()
-                if return_to not in ("restart", "extend"):
-                    raise ValidationError({"return_to": "Choose where the case goes: the start of Route 1 or an "
-                                                        "extension of Route 1 monitoring"})
-                if return_to == "extend":
-                    if not new_deadline or new_deadline <= today:
-                        raise ValidationError({"new_deadline": "Enter the extended Route 1 deadline (a future date)"})
-                    case.route_deadline = new_deadline
-                else:
-                    case.route_deadline = today + datetime.timedelta(weeks=ROUTE_1_WEEKS)
-        _transition(case, name, user, rationale or "Endorsed")
+    """The generic entry point for the DMT form: the report waiting (suspension or lifting) and the decision
+    pick the service."""
+    rationale = rationale or ""
+    if _route_now(case_id) == Route.LIFTING_PROPOSED:
+        service = endorse_lifting_report if endorsed else decline_lifting_report
+        return service(user=user, case_id=case_id, report_version=report_version, rationale=rationale,
+                       expected_route=expected_route)
+    if endorsed:
+        return endorse_suspension_report(user=user, case_id=case_id, report_version=report_version,
+                                         rationale=rationale, expected_route=expected_route)
+    return decline_suspension_report(user=user, case_id=case_id, report_version=report_version, rationale=rationale,
+                                     return_to=return_to, new_deadline=new_deadline, expected_route=expected_route)
+
+
+# --- DASS and ICB sign-off: one service each -------------------------------------------------------------------
+
+def _sign(*, user, case_id: int, capacity: str, report_version, expected_route, waiting: str):
+    """Lock the case, check the signatory's role, clearance and segregation; record this signature."""
+    case = _locked(case_id)
+    role = {SignOff.Capacity.DASS: roles.DASS, SignOff.Capacity.ICB: roles.ICB_COLLEAGUE}.get(capacity)
+    _require(role is not None and has_role(user, role), "You do not hold the role to sign in that capacity")
+    require_case_clearance(user, case)
+    _check_route(case, expected_route)
+    if case.route != waiting:
+        raise TransitionNotAllowed("Sign-off comes after DMT has endorsed the report"
+                                   if case.route not in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
+                                   else f"The decision waiting for sign-off is not that one: "
+                                        f"'{case.get_route_display()}'")
+    if capacity == SignOff.Capacity.ICB and not case.jointly_commissioned:
+        raise ValidationError({"capacity": "This case is not jointly commissioned: no ICB sign-off is needed"})
+    report = _report_for(case, report_version)
+    _check_segregation(user, report)
+    try:
+        with transaction.atomic():
+            entry = SignOff.objects.create(report=report, report_version=report.version, capacity=capacity,
+                                           decision=SignOff.Decision.APPROVED, signed_by=user)
+    except IntegrityError as exc:
+        raise ValidationError({"capacity": "This decision has already been signed in that capacity"}) from exc
+    return case, report, entry
+
+
+def _signed(*, user, case, report, entry, summary: str, stage: str | None) -> SignOff:
+    """The audit event and notification; once the last signature is in (`stage`), the notifications checklist."""
+    if stage:
         case.save()
-        deadlines.meet(case=case, kinds=[Deadline.Kind.DMT_CONSIDERATION], user=user)
-        if not endorsed and suspension:
-            deadlines.schedule(key=f"route1:dmt:{report.pk}", kind=Deadline.Kind.ROUTE1_DECISION, case=case,
-                               due_date=case.route_deadline)
-        sign_off = SignOff.objects.create(report=report, report_version=report.version, capacity=SignOff.Capacity.DMT,
-                                          decision=SignOff.Decision.APPROVED if endorsed else SignOff.Decision.DECLINED,
-                                          rationale=rationale, signed_by=user)
-        if not endorsed:
-            report.superseded = True
-            report.save(update_fields=["superseded"])
-        event = record(actor=user, obj=case, kind=f"dmt_{'endorsed' if endorsed else 'declined'}",
-                       summary=f"DMT {'endorsed' if endorsed else 'did not endorse'} {report}"
-                       + ("" if endorsed or not suspension else f"; back to Route 1 ({return_to})"),
-                       changes={"report": report.pk, "report_version": report.version, "rationale": rationale,
-                                "route": case.route, "return_to": return_to if not endorsed else ""})
-        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
-    return sign_off
+        for recipient in NotificationRecipient.objects.filter(active=True):
+            RouteNotification.objects.create(case=case, stage=stage, recipient=recipient, report=report)
+    event = record(actor=user, obj=case, kind="signed_off", summary=summary,
+                   changes={"capacity": entry.capacity, "report": report.pk, "report_version": report.version,
+                            "route": case.route})
+    outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
+    return entry
+
+
+def sign_off_suspension(*, user, case_id: int, capacity: str, report_version: int | None,
+                        expected_route: str | None = None) -> SignOff:
+    """Route 2 step 3: the DASS signs (an ICB colleague co-signs where jointly commissioned); with every signature
+    in, placements are suspended and the SPRG reviews progress monthly."""
+    with transaction.atomic():
+        case, report, entry = _sign(user=user, case_id=case_id, capacity=capacity, report_version=report_version,
+                                    expected_route=expected_route, waiting=Route.SUSPENSION_ENDORSED)
+        summary = f"{entry.get_capacity_display()} signed {report}"
+        if not report.required_capacities() <= report.signed_capacities():
+            return _signed(user=user, case=case, report=report, entry=entry, summary=summary, stage=None)
+        today = timezone.localdate()
+        _transition(case, "suspend", user, summary)
+        _set_placement(user, case, PlacementStatus.SUSPENDED, f"Suspension signed off ({report})", today)
+        case.route_deadline = _one_month_after(today)  # the SPRG considers progress monthly
+        deadlines.schedule(key=f"monthly:report:{report.pk}", kind=Deadline.Kind.SPRG_MONTHLY, case=case,
+                           due_date=case.route_deadline)
+        return _signed(user=user, case=case, report=report, entry=entry, summary=summary + ": placements suspended",
+                       stage=RouteNotification.Stage.SUSPENSION)
+
+
+def sign_off_lifting(*, user, case_id: int, capacity: str, report_version: int | None,
+                     expected_route: str | None = None) -> SignOff:
+    """Green steps 2-5: the DASS signs (an ICB colleague co-signs where jointly commissioned); with every signature
+    in, the suspension is lifted (with any conditions) and greater initial oversight begins."""
+    with transaction.atomic():
+        case, report, entry = _sign(user=user, case_id=case_id, capacity=capacity, report_version=report_version,
+                                    expected_route=expected_route, waiting=Route.LIFTING_ENDORSED)
+        summary = f"{entry.get_capacity_display()} signed {report}"
+        if not report.required_capacities() <= report.signed_capacities():
+            return _signed(user=user, case=case, report=report, entry=entry, summary=summary, stage=None)
+        _transition(case, "lift", user, summary)
+        case.route_deadline = None
+        for i, condition in enumerate(report.conditions):
+            deadlines.schedule(key=f"condition:{report.pk}:{i}", kind=Deadline.Kind.CONDITION_REVIEW, case=case,
+                               title=f"Review of condition: {condition['condition']}"[:300],
+                               due_date=datetime.date.fromisoformat(condition["review_date"]))
+        if report.oversight_until:
+            deadlines.schedule(key=f"oversight:report:{report.pk}", kind=Deadline.Kind.OVERSIGHT_END, case=case,
+                               due_date=report.oversight_until)
+        case.oversight_until = report.oversight_until
+        status = PlacementStatus.CONDITIONS if report.conditional else PlacementStatus.OPEN
+        _set_placement(user, case, status, f"Lifting signed off ({report})", timezone.localdate())
+        return _signed(user=user, case=case, report=report, entry=entry, summary=summary + ": suspension lifted",
+                       stage=RouteNotification.Stage.LIFTING)
 
 
 def sign_off(*, user, case_id: int, capacity: str, report_version: int | None,
              expected_route: str | None = None) -> SignOff:
-    """The DASS signs (and a GM ICB colleague co-signs where jointly commissioned); then it is in force."""
-    with transaction.atomic():
-        case = _locked(case_id)
-        role = {SignOff.Capacity.DASS: roles.DASS, SignOff.Capacity.ICB: roles.ICB_COLLEAGUE}.get(capacity)
-        _require(role is not None and has_role(user, role), "You do not hold the role to sign in that capacity")
-        require_case_clearance(user, case)
-        _check_route(case, expected_route)
-        if case.route not in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED):
-            raise TransitionNotAllowed("Sign-off comes after DMT has endorsed the report")
-        if capacity == SignOff.Capacity.ICB and not case.jointly_commissioned:
-            raise ValidationError({"capacity": "This case is not jointly commissioned: no ICB sign-off is needed"})
-        report = _report_for(case, report_version)
-        _check_segregation(user, report)
-        try:
-            with transaction.atomic():
-                entry = SignOff.objects.create(report=report, report_version=report.version, capacity=capacity,
-                                               decision=SignOff.Decision.APPROVED, signed_by=user)
-        except IntegrityError as exc:
-            raise ValidationError({"capacity": "This decision has already been signed in that capacity"}) from exc
-        summary = f"{entry.get_capacity_display()} signed {report}"
-        if report.required_capacities() <= report.signed_capacities():
-            today = timezone.localdate()
-            stage = RouteNotification.Stage.SUSPENSION
-            if case.route == Route.SUSPENSION_ENDORSED:
-                _transition(case, "suspend", user, summary)
-                _set_placement(case.provider, PlacementStatus.SUSPENDED, f"Suspension signed off ({report})", case,
-                               today)
-                case.route_deadline = _one_month_after(today)  # the SPRG considers progress monthly
-                deadlines.schedule(key=f"monthly:report:{report.pk}", kind=Deadline.Kind.SPRG_MONTHLY, case=case,
-                                   due_date=case.route_deadline)
-                summary += ": placements suspended"
-            else:
-                stage = RouteNotification.Stage.LIFTING
-                _transition(case, "lift", user, summary)
-                case.route_deadline = None
-                for i, condition in enumerate(report.conditions):
-                    deadlines.schedule(key=f"condition:{report.pk}:{i}", kind=Deadline.Kind.CONDITION_REVIEW,
-                                       case=case, title=f"Review of condition: {condition['condition']}"[:300],
-                                       due_date=datetime.date.fromisoformat(condition["review_date"]))
-                if report.oversight_until:
-                    deadlines.schedule(key=f"oversight:report:{report.pk}", kind=Deadline.Kind.OVERSIGHT_END,
-                                       case=case, due_date=report.oversight_until)
-                case.oversight_until = report.oversight_until
-                status = PlacementStatus.CONDITIONS if report.conditional else PlacementStatus.OPEN
-                _set_placement(case.provider, status, f"Lifting signed off ({report})", case, today)
-                summary += ": suspension lifted"
-            case.save()
-            for recipient in NotificationRecipient.objects.filter(active=True):
-                RouteNotification.objects.create(case=case, stage=stage, recipient=recipient, report=report)
-        event = record(actor=user, obj=case, kind="signed_off", summary=summary,
-                       changes={"capacity": capacity, "report": report.pk, "report_version": report.version,
-                                "route": case.route})
-        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
-    return entry
+    """The generic entry point for the sign-off form: the decision waiting (suspension or lifting) picks it."""
+    service = sign_off_lifting if _route_now(case_id) == Route.LIFTING_ENDORSED else sign_off_suspension
+    return service(user=user, case_id=case_id, capacity=capacity, report_version=report_version,
+                   expected_route=expected_route)
 
 
 def mark_notification_done(*, user, notification_id: int, note: str = "", copy=None) -> RouteNotification:

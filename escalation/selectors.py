@@ -5,12 +5,11 @@ from letters import permissions as letter_perms
 
 from . import permissions as perms
 from .models import LADDER, EscalationCase, Level
-from .services import TARGET, is_skip
+from .services import is_skip
 
 
 def open_cases():
-    return EscalationCase.objects.filter(level__in=LADDER).exclude(route="provider_failure").select_related(
-        "provider", "owner")
+    return EscalationCase.objects.open().select_related("provider", "owner")
 
 
 def available_moves(case, user) -> list[dict]:
@@ -20,7 +19,7 @@ def available_moves(case, user) -> list[dict]:
     moves = []
     for transition in case.get_available_level_transitions():
         moves.append({"name": transition.name, "label": transition.custom.get("label", transition.name),
-                      "kind": transition.custom.get("kind"), "target": TARGET[transition.name],
+                      "kind": transition.custom.get("kind"), "target": transition.target,
                       "skip": is_skip(case, transition.name)})
     order = [value for value, _ in Level.choices]
     return sorted(moves, key=lambda m: (m["kind"] != "escalate", order.index(m["target"])))

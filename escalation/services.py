@@ -9,6 +9,7 @@ from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed
 
 from audit.services import record
+from concerns import services as concern_services
 from concerns.models import Concern, RiskAssessment
 from core import outbox
 from core.evidence import atomic_with_files, save_checked_uploads
@@ -29,7 +30,7 @@ from .models import (
     PerformanceReview,
     PlanAction,
     ProgressNote,
-    Route,
+    route_idle,
 )
 
 
@@ -68,11 +69,6 @@ def _check_expected(case, expected_level):
                         f"'{case.get_level_display()}'. Check the page and try again.")
 
 
-def _open_case_for(provider_id):
-    return EscalationCase.objects.filter(provider_id=provider_id, level__in=LADDER).exclude(
-        route=Route.PROVIDER_FAILURE).first()
-
-
 def recommended_level_for(provider: Provider) -> str | None:
     """The level the provider's latest risk assessment chose (normal monitoring maps to no case)."""
     latest = RiskAssessment.objects.filter(provider=provider).order_by("-assessed_at", "-id").first()
@@ -88,7 +84,7 @@ def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: 
     rationale = rationale.strip()
     with transaction.atomic():
         provider = Provider.objects.select_for_update().get(pk=provider_id)
-        if _open_case_for(provider.pk):
+        if provider.cases.open().exists():
             raise ValidationError({"level": f"{provider} already has an open escalation case; link the concern to it"})
         concerns = list(Concern.objects.select_for_update().filter(pk__in=concern_ids, provider=provider))
         if len(concerns) != len(set(concern_ids)):
@@ -114,7 +110,7 @@ def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: 
         case.reference = f"CASE-{case.pk:05d}"
         case.save(update_fields=["reference"])
         for concern in concerns:
-            Concern.objects.filter(pk=concern.pk).update(case=case)
+            concern_services.link_to_case(user=user, concern_id=concern.pk, case=case)
         event = record(actor=user, obj=case, kind="case_opened",
                summary=f"Case opened at {case.get_level_display()}" + (" with a rationale" if rationale else ""),
                changes={"provider": provider, "level": level, "recommended_level": recommended,
@@ -129,71 +125,48 @@ def link_concern(*, user, case_id: int, concern_id: int) -> EscalationCase:
     with transaction.atomic():
         case = _locked(case_id)
         _require(perms.can_link_concern(user, case), "Only a CQM links concerns to an open case")
-        concern = Concern.objects.select_for_update().get(pk=concern_id)
-        if concern.provider_id != case.provider_id:
-            raise ValidationError({"concern": "That concern is about a different provider"})
-        if concern.case_id:
-            raise ValidationError({"concern": f"{concern.reference} is already linked to a case"})
-        if concern.state != Concern.State.FURTHER_ACTION:
-            raise ValidationError({"concern": "Only concerns marked for further action can be linked"})
-        Concern.objects.filter(pk=concern.pk).update(case=case)
+        concern = concern_services.link_to_case(user=user, concern_id=concern_id, case=case)
         record(actor=user, obj=case, kind="concern_linked", summary=f"Concern {concern.reference} linked",
                changes={"concern": concern.reference})
     return case
 
 
-TRANSITIONS = {
-    "escalate_to_ppm": "escalated", "escalate_to_jimp": "escalated", "escalate_to_sosg": "escalated",
-    "step_down_to_ppm": "stepped_down", "step_down_to_jimp": "stepped_down", "close": "closed",
-    "refer_provider_failure": "provider_failure",
-}
-TARGET = {"escalate_to_ppm": Level.PPM, "escalate_to_jimp": Level.JIMP, "escalate_to_sosg": Level.SOSG,
-          "step_down_to_ppm": Level.PPM, "step_down_to_jimp": Level.JIMP, "close": Level.CLOSED,
-          "refer_provider_failure": Level.PROVIDER_FAILURE}
+# --- the ladder: one service per move ---------------------------------------------------------------------------
+# Sources, targets, guards and who may act are declared once, on the transitions in escalation.models; the
+# services below read them from there (get_all_level_transitions) and add what a decision needs around the move:
+# the lock, the reason, the audit event, the deadlines and the notification.
+
+AUDIT_KIND = {"escalate": "case_escalated", "step_down": "case_stepped_down", "close": "case_closed",
+              "failure": "case_provider_failure"}
+
+
+def ladder_transitions() -> dict:
+    """{transition name: its django-fsm metadata (sources, target, label, kind)} for the ladder."""
+    out = {}
+    for t in EscalationCase._meta.get_field("level").get_all_transitions(EscalationCase):
+        entry = out.setdefault(t.name, {"name": t.name, "sources": set(), "target": t.target,
+                                        "label": t.custom.get("label", t.name), "kind": t.custom.get("kind")})
+        entry["sources"].add(t.source)
+    return out
+
+
+def target_of(transition_name: str) -> str:
+    return ladder_transitions()[transition_name]["target"]
 
 
 def is_skip(case, transition_name: str) -> bool:
-    target = TARGET[transition_name]
+    """Escalating past a step (QA to JIMP or SOSG, PPM to SOSG) needs a clear rationale."""
+    target = target_of(transition_name)
     return target in STEP and case.level in STEP and STEP[target] - STEP[case.level] > 1
-
-
-def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rationale: str = "",
-              expected_level: str | None = None) -> EscalationCase:
-    """Take one step on the ladder: escalate, step down, close or refer under the Provider Failure Policy."""
-    if transition_name not in TRANSITIONS:
-        raise ValidationError("Unknown action")
-    reason = reason.strip()
-    with transaction.atomic():
-        case = _locked(case_id)
-        method = getattr(case, transition_name)
-        _require(perms.can_move_case(case, user), "Only a Contracts and Quality Manager moves a case up or down")
-        _check_expected(case, expected_level)
-        if not can_proceed(method):
-            raise TransitionNotAllowed(_why_not(case, transition_name))
-        if not reason:
-            raise ValidationError({"reason": "Enter the reason for this decision"})
-        skipping = is_skip(case, transition_name)
-        if skipping and not skip_rationale.strip():
-            raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step"})
-        before = case.level
-        method(by=user, description=reason)
-        if case.level in (Level.CLOSED, Level.PROVIDER_FAILURE):
-            case.closed_at, case.closing_reason = timezone.now(), reason
-            Deadline.objects.filter(case=case, status__in=deadlines.LIVE).update(
-                status=Deadline.Status.WAIVED, status_reason=f"Case {case.get_level_display().lower()}",
-                status_changed_by=user, status_changed_at=timezone.now())
-        case.save()
-        event = record(actor=user, obj=case, kind=f"case_{TRANSITIONS[transition_name]}",
-               summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}",
-               changes={"level": [before, case.level], "reason": reason,
-                        "skip_rationale": skip_rationale.strip() if skipping else ""})
-        outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
-    return case
 
 
 def _why_not(case, transition_name) -> str:
     if not case.is_open:
         return f"Case {case.reference} is closed; reopen it to act on it"
+    if case.level not in ladder_transitions()[transition_name]["sources"]:
+        return f"This move is not possible from {case.get_level_display()}"
+    if transition_name in ("close", "refer_provider_failure") and not route_idle(case):
+        return "Finish the suspension route first"
     if transition_name.startswith("escalate") and case.level in (Level.PPM, Level.JIMP, Level.SOSG):
         return "Record the DAP/CAP at this level before escalating"
     if transition_name == "escalate_to_ppm":
@@ -202,6 +175,106 @@ def _why_not(case, transition_name) -> str:
         return "A performance review must find the improvement not satisfactory first"
     return "Record a performance review finding the improvement satisfactory first" \
         if case.level != Level.QA else "Record the QA meeting first"
+
+
+def _ladder_move(*, user, case_id: int, transition_name: str, reason: str, skip_rationale: str = "",
+                 expected_level: str | None = None) -> EscalationCase:
+    """The one shape of every ladder move; called only by the named services below, each in its own transaction.
+    Lock the case, check who and whether (the guarded transition), record the reason, the event and the effect."""
+    reason, skip_rationale = reason.strip(), skip_rationale.strip()
+    case = _locked(case_id)
+    method = getattr(case, transition_name)
+    _require(perms.can_move_case(case, user), "Only a Contracts and Quality Manager moves a case up or down")
+    _check_expected(case, expected_level)
+    if not can_proceed(method):
+        raise TransitionNotAllowed(_why_not(case, transition_name))
+    if not reason:
+        raise ValidationError({"reason": "Enter the reason for this decision"})
+    skipping = is_skip(case, transition_name)
+    if skipping and not skip_rationale:
+        raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step"})
+    before = case.level
+    method(by=user, description=reason)
+    if case.level not in LADDER:
+        case.closed_at, case.closing_reason = timezone.now(), reason
+        deadlines.waive_all_for_case(case=case, user=user, reason=f"Case {case.get_level_display().lower()}")
+    case.save()
+    event = record(actor=user, obj=case, kind=AUDIT_KIND[ladder_transitions()[transition_name]["kind"]],
+                   summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}",
+                   changes={"level": [before, case.level], "transition": transition_name, "reason": reason,
+                            "skip_rationale": skip_rationale if skipping else ""})
+    outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
+    return case
+
+
+def escalate_to_ppm(*, user, case_id: int, reason: str, expected_level: str | None = None) -> EscalationCase:
+    """The QA meeting found the issues not resolved: QA to PPM."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="escalate_to_ppm", reason=reason,
+                            expected_level=expected_level)
+
+
+def escalate_to_jimp(*, user, case_id: int, reason: str, skip_rationale: str = "",
+                     expected_level: str | None = None) -> EscalationCase:
+    """The PPM review was not satisfactory: PPM to JIMP; or straight from QA, which needs a skip rationale."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="escalate_to_jimp", reason=reason,
+                            skip_rationale=skip_rationale, expected_level=expected_level)
+
+
+def escalate_to_sosg(*, user, case_id: int, reason: str, skip_rationale: str = "",
+                     expected_level: str | None = None) -> EscalationCase:
+    """The JIMP review was not satisfactory: JIMP to SOSG; or from QA or PPM, which needs a skip rationale."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="escalate_to_sosg", reason=reason,
+                            skip_rationale=skip_rationale, expected_level=expected_level)
+
+
+def step_down_to_ppm(*, user, case_id: int, reason: str, expected_level: str | None = None) -> EscalationCase:
+    """A review found the improvement satisfactory: JIMP or SOSG down to PPM."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="step_down_to_ppm", reason=reason,
+                            expected_level=expected_level)
+
+
+def step_down_to_jimp(*, user, case_id: int, reason: str, expected_level: str | None = None) -> EscalationCase:
+    """The SOSG review found the improvement satisfactory: back to the multi-agency panel."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="step_down_to_jimp", reason=reason,
+                            expected_level=expected_level)
+
+
+def close_case(*, user, case_id: int, reason: str, expected_level: str | None = None) -> EscalationCase:
+    """Issues resolved: back to normal contract monitoring; the case's live deadlines are waived."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="close", reason=reason,
+                            expected_level=expected_level)
+
+
+def refer_provider_failure(*, user, case_id: int, reason: str, expected_level: str | None = None) -> EscalationCase:
+    """The SOSG review was not satisfactory and the provider cannot continue: the Provider Failure Policy."""
+    with transaction.atomic():
+        return _ladder_move(user=user, case_id=case_id, transition_name="refer_provider_failure", reason=reason,
+                            expected_level=expected_level)
+
+
+LADDER_SERVICES = {
+    "escalate_to_ppm": escalate_to_ppm, "escalate_to_jimp": escalate_to_jimp, "escalate_to_sosg": escalate_to_sosg,
+    "step_down_to_ppm": step_down_to_ppm, "step_down_to_jimp": step_down_to_jimp, "close": close_case,
+    "refer_provider_failure": refer_provider_failure,
+}
+# The case page's "move" URL names a transition of the state machine; this finds its service.
+SKIPPABLE = {"escalate_to_jimp", "escalate_to_sosg"}
+
+
+def move_case(*, user, case_id: int, transition_name: str, reason: str, skip_rationale: str = "",
+              expected_level: str | None = None) -> EscalationCase:
+    """The generic entry point, for callers that hold a transition's name (the case page, the demo data)."""
+    service = LADDER_SERVICES.get(transition_name)
+    if service is None:
+        raise ValidationError("Unknown action")
+    extra = {"skip_rationale": skip_rationale} if transition_name in SKIPPABLE else {}
+    return service(user=user, case_id=case_id, reason=reason, expected_level=expected_level, **extra)
 
 
 def reopen_case(*, user, case_id: int, level: str, reason: str) -> EscalationCase:
@@ -242,10 +315,18 @@ def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], p
     return meeting
 
 
+LADDER_PLAN_KINDS = [ActionPlan.Kind.DAP, ActionPlan.Kind.CAP]
+
+
 def create_plan(*, user, case_id: int, kind: str, start_date, review_date) -> ActionPlan:
+    """A DAP or CAP at the case's current level. The improvement plan of a suspension route is recorded by
+    route_services.create_improvement_plan, never here."""
     with transaction.atomic():
         case = _locked(case_id)
         _require(perms.can_manage_plan(user, case), "Only caseworkers record plans on an open case")
+        if kind not in LADDER_PLAN_KINDS:
+            raise ValidationError({"kind": "Choose a Developmental Action Plan (DAP) or a Corrective Action Plan "
+                                           "(CAP). An improvement plan is recorded from the suspension route."})
         if case.level == Level.QA:
             raise ValidationError({"kind": "A DAP/CAP is agreed from PPM upwards; escalate to PPM first"})
         if review_date < start_date:
@@ -260,15 +341,34 @@ def create_plan(*, user, case_id: int, kind: str, start_date, review_date) -> Ac
 
 
 def _locked_plan(plan_id):
-    plan = ActionPlan.objects.select_related("case").get(pk=plan_id)
-    case = _locked(plan.case_id)
-    return case, plan
+    """Lock the plan's case first, then read the plan: every change to a plan, its actions or its deadlines waits
+    for the case row, so what is read afterwards is what the previous writer committed. (A plan never moves to
+    another case, so its case id can be read before the lock.)"""
+    case_id = ActionPlan.objects.values_list("case_id", flat=True).get(pk=plan_id)
+    case = _locked(case_id)
+    return case, ActionPlan.objects.get(pk=plan_id)
+
+
+def _locked_action(action_id):
+    """As _locked_plan, for one action: lock its case, then read the action and its plan fresh."""
+    case_id = PlanAction.objects.values_list("plan__case_id", flat=True).get(pk=action_id)
+    case = _locked(case_id)
+    return case, PlanAction.objects.select_related("plan").get(pk=action_id)
+
+
+def _check_plan_takes_actions(case, plan):
+    """A DAP/CAP takes new actions only at the level it was agreed at, which must be the case's current level; the
+    improvement plan of a suspension route takes them while the case is open."""
+    if plan.kind != ActionPlan.Kind.IMPROVEMENT and plan.level != case.level:
+        raise ValidationError({"area_of_concern": f"This {plan.get_kind_display()} belongs to an earlier level of the "
+                                                  "case. Add actions to the plan at the current level."})
 
 
 def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: str, due_date) -> PlanAction:
     with transaction.atomic():
         case, plan = _locked_plan(plan_id)
         _require(perms.can_manage_plan(user, case))
+        _check_plan_takes_actions(case, plan)
         if due_date < timezone.localdate():
             raise ValidationError({"due_date": "The due date must be today or in the future"})
         item = PlanAction.objects.create(plan=plan, area_of_concern=area_of_concern, action=action, owner=owner,
@@ -283,13 +383,13 @@ def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: 
 
 def update_action(*, user, action_id: int, status: str, evidence: str, due_date, reason: str = "") -> PlanAction:
     with transaction.atomic():
-        item = PlanAction.objects.select_related("plan").get(pk=action_id)
-        case = _locked(item.plan.case_id)
+        case, item = _locked_action(action_id)
         _require(perms.can_manage_plan(user, case))
         changes = {}
         if due_date != item.due_date:
             if not reason.strip():
-                raise ValidationError({"reason": "Enter why the due date is changing"})
+                raise ValidationError({"reason": "Enter why the due date is changing (it is now "
+                                                 f"{item.due_date:%-d %B %Y})"})
             if due_date < timezone.localdate():
                 raise ValidationError({"due_date": "The new due date must be today or in the future"})
             changes["due_date"] = [item.due_date, due_date]
@@ -315,8 +415,7 @@ def update_action(*, user, action_id: int, status: str, evidence: str, due_date,
 
 def add_progress_note(*, user, action_id: int, note: str) -> ProgressNote:
     with transaction.atomic():
-        item = PlanAction.objects.select_related("plan").get(pk=action_id)
-        case = _locked(item.plan.case_id)
+        case, item = _locked_action(action_id)
         _require(perms.can_manage_plan(user, case))
         entry = ProgressNote.objects.create(action=item, note=note, written_by=user)
         record(actor=user, obj=case, kind="progress_note_added",
@@ -331,6 +430,9 @@ def record_review(*, user, plan_id: int, review_date, verdict: str, notes: str,
     with transaction.atomic():
         case, plan = _locked_plan(plan_id)
         _require(perms.can_record_review(user, case), "Only caseworkers record reviews on an open case")
+        if plan.kind not in LADDER_PLAN_KINDS:
+            raise ValidationError({"verdict": "A performance review is of a DAP or CAP. The improvement plan is "
+                                              "reviewed by the SPRG."})
         if plan.level != case.level:
             raise ValidationError({"verdict": "This plan belongs to an earlier level of the case"})
         if review_date < plan.start_date:

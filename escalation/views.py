@@ -1,11 +1,11 @@
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from concerns.models import RiskLevel
-from core.once import AlreadySent, already_sent, once, repeat_of
-from core.views import apply_service_errors, submit
+from core.once import already_sent, repeat_of
+from core.views import submit
 from providers.models import Provider
 
 from . import permissions as perms
@@ -72,27 +72,19 @@ def case_open(request, provider_id):
     repeat = repeat_of(request)
     if repeat:
         return already_sent(request, repeat)
-    existing = services._open_case_for(provider.pk)
+    existing = provider.cases.open().first()
     if existing:
         messages.error(request, f"{provider} already has an open case, {existing.reference}: link the concern to it.")
         return redirect(existing)
     recommended = services.recommended_level_for(provider)
     initial = {"concerns": [request.GET["concern"]]} if request.GET.get("concern", "").isdigit() else {}
     form = OpenCaseForm(request.POST or None, provider=provider, recommended=recommended, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            case = once(request, form, lambda: services.open_case(
-                user=request.user, provider_id=provider.pk, level=d["level"], concern_ids=[c.pk for c in d["concerns"]],
-                rationale=d["rationale"], jointly_commissioned=d["jointly_commissioned"]), done_url=lambda c: c)
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Case {case.reference} opened at {case.get_level_display()}")
-            return redirect(case)
-    return render(request, "escalation/case_open.html", {
+    done = submit(request, form, lambda d: services.open_case(
+        user=request.user, provider_id=provider.pk, level=d["level"], concern_ids=[c.pk for c in d["concerns"]],
+        rationale=d["rationale"], jointly_commissioned=d["jointly_commissioned"]),
+        success=lambda case: f"Case {case.reference} opened at {case.get_level_display()}",
+        done_url=lambda case: case)
+    return done or render(request, "escalation/case_open.html", {
         "form": form, "provider": provider, "recommended": RiskLevel(recommended).label if recommended else None})
 
 
@@ -109,13 +101,13 @@ def _run(request, case, form, template, action, success, context=None):
 
 def case_move(request, pk, transition_name):
     case = _case(request, pk)
-    if transition_name not in services.TRANSITIONS:
+    if transition_name not in services.LADDER_SERVICES:
         raise Http404
     if not perms.can_move_case(case, request.user):
         raise PermissionDenied("Only a Contracts and Quality Manager moves a case up or down")
     skipping = case.is_open and services.is_skip(case, transition_name)
     form = MoveForm(request.POST or None, skipping=skipping, initial={"expected_level": case.level})
-    label = next((t.custom["label"] for t in case.get_all_level_transitions() if t.name == transition_name), "")
+    label = services.ladder_transitions()[transition_name]["label"]
     return _run(request, case, form, "escalation/move_form.html",
                 lambda d: services.move_case(user=request.user, case_id=case.pk, transition_name=transition_name,
                                              reason=d["reason"], skip_rationale=d.get("skip_rationale", ""),
@@ -128,6 +120,8 @@ def meeting_create(request, pk):
     if not perms.can_record_meeting(request.user, case):
         raise PermissionDenied
     form = MeetingForm(request.POST or None, request.FILES or None)
+    if form.adding_row and request.FILES:
+        messages.warning(request, "Choose the documents again: files are not kept when you add another attendee")
     return _run(request, case, form, "escalation/meeting_form.html",
                 lambda d: services.record_meeting(user=request.user, case_id=case.pk, meeting_date=d["meeting_date"],
                                                   attendees=d["attendees"], provider_attended=d["provider_attended"],
@@ -219,19 +213,10 @@ def reopen(request, pk):
     if not perms.can_reopen(request.user, case):
         raise PermissionDenied
     form = ReopenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            new = once(request, form, lambda: services.reopen_case(
-                user=request.user, case_id=case.pk, level=form.cleaned_data["level"],
-                reason=form.cleaned_data["reason"]), done_url=lambda c: c)
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Case reopened as {new.reference}")
-            return redirect(new)
-    return render(request, "escalation/reopen_form.html", {"form": form, "case": case})
+    done = submit(request, form, lambda d: services.reopen_case(user=request.user, case_id=case.pk, level=d["level"],
+                                                                reason=d["reason"]),
+                  success=lambda new: f"Case reopened as {new.reference}", done_url=lambda new: new)
+    return done or render(request, "escalation/reopen_form.html", {"form": form, "case": case})
 
 
 def how_it_works(request):

@@ -6,8 +6,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from audit.services import record
-from core.once import AlreadySent, already_sent, once
-from core.views import apply_service_errors, submit
+from core.views import submit
 from escalation.models import EscalationCase
 from escalation.views import require_cleared
 
@@ -40,19 +39,10 @@ def letter_create(request, case_id):
                             + "\n".join(p.strip() for p in provider.address.split(",")) + f"\n{provider.postcode}",
                "kind": request.GET.get("kind")}
     form = DraftForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            letter = once(request, form, lambda: services.create_draft(user=request.user, case_id=case.pk,
-                                                                      **form.cleaned_data),
-                          done_url=lambda draft: reverse("letters:detail", args=[draft.pk]))
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"Draft {letter.reference} saved: preview it, then issue it")
-            return redirect("letters:detail", letter.pk)
-    return render(request, "letters/draft_form.html", {"form": form, "case": case})
+    done = submit(request, form, lambda d: services.create_draft(user=request.user, case_id=case.pk, **d),
+                  success=lambda draft: f"Draft {draft.reference} saved: preview it, then issue it",
+                  done_url=lambda draft: reverse("letters:detail", args=[draft.pk]))
+    return done or render(request, "letters/draft_form.html", {"form": form, "case": case})
 
 
 def letter_detail(request, pk):
@@ -61,18 +51,10 @@ def letter_detail(request, pk):
     if letter.status == Letter.Status.DRAFT and perms.can_draft(request.user, letter.case):
         form = DraftForm(request.POST or None, editing=True, initial={
             "addressee": letter.addressee, "free_text": letter.free_text, "meeting_date": letter.meeting_date})
-        if request.method == "POST" and form.is_valid():
-            try:
-                once(request, form, lambda: services.update_draft(user=request.user, letter_id=letter.pk,
-                                                                  **form.cleaned_data),
-                     done_url=reverse("letters:detail", args=[letter.pk]))
-            except AlreadySent as exc:
-                return already_sent(request, exc)
-            except ValidationError as exc:
-                apply_service_errors(form, exc)
-            else:
-                messages.success(request, "Draft saved")
-                return redirect("letters:detail", letter.pk)
+        done = submit(request, form, lambda d: services.update_draft(user=request.user, letter_id=letter.pk, **d),
+                      success="Draft saved", done_url=reverse("letters:detail", args=[letter.pk]))
+        if done:
+            return done
     return render(request, "letters/letter_detail.html", {
         "letter": letter, "form": form, "can_issue": perms.can_issue(request.user, letter),
         "delivery_form": DeliveryForm() if letter.status == Letter.Status.ISSUED and not letter.delivered_on else None,
@@ -155,17 +137,8 @@ def template_new_version(request, kind):
     current = LetterTemplate.latest(kind)
     form = TemplateVersionForm(request.POST or None, initial={"subject": current.subject, "body": current.body}
                                if current else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            template = once(request, form, lambda: services.create_template_version(
-                user=request.user, kind=kind, **form.cleaned_data), done_url="letters:templates")
-        except AlreadySent as exc:
-            return already_sent(request, exc)
-        except ValidationError as exc:
-            apply_service_errors(form, exc)
-        else:
-            messages.success(request, f"{template} saved; new letters use it")
-            return redirect("letters:templates")
-    return render(request, "letters/template_form.html", {"form": form, "current": current,
+    done = submit(request, form, lambda d: services.create_template_version(user=request.user, kind=kind, **d),
+                  success=lambda template: f"{template} saved; new letters use it", done_url="letters:templates")
+    return done or render(request, "letters/template_form.html", {"form": form, "current": current,
                                                           "kind_label": LetterKind(kind).label,
                                                           "merge_fields": MERGE_FIELDS})

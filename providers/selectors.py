@@ -1,12 +1,16 @@
-from django.db.models import Count, Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from concerns.models import Concern
 
 from .models import Provider
 
 
 def search(q: str):
+    open_per_provider = (Concern.objects.open().filter(provider=OuterRef("pk")).order_by()
+                         .values("provider").annotate(n=Count("pk")).values("n"))
     qs = Provider.objects.annotate(
-        open_concerns=Count("concerns", filter=Q(concerns__state__in=[
-            "awaiting_advice", "awaiting_routing", "on_jqmm_agenda", "further_action"]))
+        open_concerns=Coalesce(Subquery(open_per_provider, output_field=IntegerField()), Value(0))
     )
     q = (q or "").strip()
     if q:

@@ -177,7 +177,8 @@ def test_recording_a_meeting_twice_records_one(client, cqm):
     today = TODAY()
     post_twice(client, reverse("escalation:meeting_create", args=[case.pk]),
                {"meeting_date_0": today.day, "meeting_date_1": today.month, "meeting_date_2": today.year,
-                "attendees": "Chris Manager, Council CQT", "provider_attended": "True", "minutes": "Discussed",
+                "attendees-TOTAL_FORMS": "1", "attendees-INITIAL_FORMS": "0", "attendees-0-name": "Chris Manager",
+                "attendees-0-agency": "Council CQT", "provider_attended": "True", "minutes": "Discussed",
                 "outcome": "Agreed actions"}, cqm)
     assert CaseMeeting.objects.filter(case=case).count() == 1
 
@@ -199,7 +200,8 @@ def test_an_sprg_decision_sent_twice_is_recorded_once(client):
     today = TODAY()
     post_twice(client, reverse("escalation:sprg_decision", args=[case.pk]),
                {"decision": "agree_at_risk", "meeting_date_0": today.day, "meeting_date_1": today.month,
-                "meeting_date_2": today.year, "members_present": "Chair; CQT", "notes": "Discussed",
+                "meeting_date_2": today.year, "members_present-TOTAL_FORMS": "1", "members_present-INITIAL_FORMS": "0",
+                "members_present-0-name": "Chair", "notes": "Discussed",
                 "expected_route": case.route}, sprg)
     assert SprgDecision.objects.filter(case=case).count() == 1
 

@@ -9,7 +9,7 @@ from tests.factories import ConcernFactory
 pytestmark = pytest.mark.django_db
 
 # The default matrix of docs/process.md section 2, row by row.
-DOMAIN_TABLE = """
+DEFAULT_MATRIX_TABLE = """
 0 | Normal | Normal | QA | PPM | JIMP | SOSG
 1 | Normal | QA | QA | PPM | JIMP | SOSG
 2 | QA | QA | PPM | PPM | JIMP | SOSG
@@ -19,7 +19,7 @@ DOMAIN_TABLE = """
 
 
 def test_default_matrix_is_the_one_in_domain_md():
-    for line in DOMAIN_TABLE.strip().splitlines():
+    for line in DEFAULT_MATRIX_TABLE.strip().splitlines():
         engagement, *cells = [c.strip() for c in line.split("|")]
         assert [c.lower() for c in cells] == DEFAULT_MATRIX[int(engagement)]
     assert RiskMatrix.current().cells == default_cells()

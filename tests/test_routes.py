@@ -10,9 +10,18 @@ from django_fsm_log.models import StateLog
 
 from accounts import roles
 from audit.models import Event
+from audit.services import events_for
 from escalation import route_services as rs
 from escalation import services
-from escalation.models import DecisionReport, PlanAction, Route, RouteNotification, SignOff
+from escalation.models import (
+    DecisionReport,
+    EscalationCase,
+    PlanAction,
+    Route,
+    RouteNotification,
+    SignOff,
+    SprgDecision,
+)
 from providers.models import PlacementStatus
 from tests.factories import CaseFactory, UserFactory
 
@@ -251,54 +260,105 @@ def _prepare(people, route):
     return case
 
 
-SOURCES = {
-    "agree_at_risk": {"none", "oversight"}, "urgent_route2": {"none", "oversight"},
-    "route1_fully_complied": {"at_risk"}, "route1_extend": {"at_risk"}, "route1_not_complied": {"at_risk"},
-    "dmt_endorse": {"suspension_proposed", "lifting_proposed"},
-    "dmt_decline": {"suspension_proposed", "lifting_proposed"},
-    "sign_dass": {"suspension_endorsed", "lifting_endorsed"},
-    "sufficient_progress": {"suspended"}, "provider_failed": {"suspended"},
+def _later():
+    return TODAY() + datetime.timedelta(days=100)
+
+
+def _sprg_details(**extra):
+    return lambda: {"meeting_date": TODAY(), "members_present": "Chair", "notes": "Decided", **extra}
+
+
+# Each named decision service: (the routes it may start from, the role that takes it, the transition of the state
+# machine it fires (None: a decision that keeps the route), what the process says the route is afterwards, its
+# details). Written out here independently of escalation.models; the test checks the state machine agrees.
+DECISIONS = {
+    "agree_at_risk": ({"none", "oversight"}, roles.SPRG_MEMBER, "agree_at_risk", "at_risk", _sprg_details()),
+    "record_full_compliance": ({"at_risk"}, roles.SPRG_MEMBER, "route1_fully_complied", "oversight",
+                               lambda: _sprg_details(oversight_until=_later())()),
+    "extend_route1_deadline": ({"at_risk"}, roles.SPRG_MEMBER, "route1_extend", "at_risk",
+                               lambda: _sprg_details(new_deadline=_later())()),
+    "record_non_compliance": ({"at_risk"}, roles.SPRG_MEMBER, "route1_not_complied", "suspension_proposed",
+                              _sprg_details()),
+    "go_straight_to_route2": ({"none", "oversight"}, roles.SPRG_MEMBER, "urgent_route2", "suspension_proposed",
+                              _sprg_details()),
+    "record_monthly_review": ({"suspended"}, roles.SPRG_MEMBER, None, "suspended", _sprg_details()),
+    "record_sufficient_progress": ({"suspended"}, roles.SPRG_MEMBER, "sufficient_progress", "lifting_proposed",
+                                   lambda: _sprg_details(open_areas_reason="n/a")()),
+    "record_provider_failure": ({"suspended"}, roles.SPRG_MEMBER, "provider_failed", "provider_failure",
+                                _sprg_details()),
+    "endorse_suspension_report": ({"suspension_proposed"}, roles.DMT_MEMBER, "dmt_endorse_suspension",
+                                  "suspension_endorsed", lambda: {"report_version": None, "rationale": "Because"}),
+    "decline_suspension_report": ({"suspension_proposed"}, roles.DMT_MEMBER, "dmt_decline_suspension", "at_risk",
+                                  lambda: {"report_version": None, "rationale": "Because", "return_to": "restart"}),
+    "endorse_lifting_report": ({"lifting_proposed"}, roles.DMT_MEMBER, "dmt_endorse_lifting", "lifting_endorsed",
+                               lambda: {"report_version": None, "rationale": "Because"}),
+    "decline_lifting_report": ({"lifting_proposed"}, roles.DMT_MEMBER, "dmt_decline_lifting", "suspended",
+                               lambda: {"report_version": None, "rationale": "Because"}),
+    "sign_off_suspension": ({"suspension_endorsed"}, roles.DASS, "suspend", "suspended",
+                            lambda: {"capacity": "dass", "report_version": None}),
+    "sign_off_lifting": ({"lifting_endorsed"}, roles.DASS, "lift", "oversight",
+                         lambda: {"capacity": "dass", "report_version": None}),
 }
-ROLE_FOR = {"dmt_endorse": roles.DMT_MEMBER, "dmt_decline": roles.DMT_MEMBER, "sign_dass": roles.DASS}
+# Decisions that change the provider's register entry (placement status, or the Provider Failure Policy flag).
+CHANGES_PROVIDER = {"agree_at_risk", "record_full_compliance", "record_provider_failure", "sign_off_suspension",
+                    "sign_off_lifting"}
 
 
-def _act(action, user, case):
-    later = TODAY() + datetime.timedelta(days=100)
-    if action.startswith("dmt_"):
-        return rs.record_dmt_decision(user=user, case_id=case.pk, endorsed=action == "dmt_endorse",
-                                      rationale="Because", report_version=None, return_to="restart")
-    if action == "sign_dass":
-        return rs.sign_off(user=user, case_id=case.pk, capacity="dass", report_version=None)
-    return rs.record_sprg_decision(user=user, case_id=case.pk, decision=action, meeting_date=TODAY(),
-                                   members_present="Chair", notes="Decided", new_deadline=later,
-                                   oversight_until=later, open_areas_reason="n/a")
+def declared_route_targets() -> dict:
+    """{(transition name, source): target} as the state machine declares them (django-fsm transition metadata)."""
+    return {(t.name, t.source): t.target for t in EscalationCase().get_all_route_transitions()}
 
 
-@pytest.mark.parametrize("role", [roles.CONTRACT_OFFICER, roles.CQM, roles.SPRG_MEMBER, roles.DMT_MEMBER, roles.DASS,
-                                  roles.AUDITOR])
+def test_every_route_transition_has_its_decision_service():
+    fired = {name for _s, _r, name, _t, _d in DECISIONS.values() if name}
+    assert fired == {name for name, _source in declared_route_targets()}
+    for sources, _role, name, target, _details in DECISIONS.values():
+        if name:
+            assert {declared_route_targets()[(name, source)] for source in sources} == {target}
+            assert sources == {s for n, s in declared_route_targets() if n == name}
+    assert all(callable(getattr(rs, service)) for service in DECISIONS)
+
+
+def _snapshot(case):
+    case.refresh_from_db()
+    case.provider.refresh_from_db()
+    return (case.route, case.route_deadline, case.closed_at, case.provider.placement_status,
+            case.provider.provider_failure_flagged_on, events_for(case).count(), events_for(case.provider).count(),
+            Event.objects.count(), StateLog.objects.count(), SignOff.objects.count(), SprgDecision.objects.count())
+
+
 @pytest.mark.parametrize("route", [c for c, _ in Route.choices])
-@pytest.mark.parametrize("action", sorted(SOURCES))
-def test_route_transition_matrix(people, action, route, role, django_capture_on_commit_callbacks):
+@pytest.mark.parametrize("action", sorted(DECISIONS))
+def test_route_transition_matrix(people, action, route, django_capture_on_commit_callbacks):
+    """Every decision service from every route state, as every role and no role. The refused attempts go first,
+    each on the same case, and must change nothing; then the one role that may decide, where it may."""
+    sources, decider, name, target, details = DECISIONS[action]
     case = _prepare(people, route)
-    case.refresh_from_db()
-    user = UserFactory(roles=[role])
-    before = (case.route, Event.objects.count(), StateLog.objects.count(), SignOff.objects.count())
-    allowed = route in SOURCES[action] and role == ROLE_FOR.get(action, roles.SPRG_MEMBER)
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        try:
-            _act(action, user, case)
-        except (PermissionDenied, TransitionNotAllowed, ValidationError):
-            refused = True
-        else:
-            refused = False
-    case.refresh_from_db()
-    if allowed:
+    service = getattr(rs, action)
+    for role in [*[r for r in roles.ALL_ROLES if r != decider], None, decider]:
+        user = UserFactory(roles=[role] if role else [])
+        before = _snapshot(case)
+        allowed = route in sources and role == decider
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            try:
+                service(user=user, case_id=case.pk, **details())
+            except (PermissionDenied, TransitionNotAllowed, ValidationError):
+                refused = True
+            else:
+                refused = False
+        after = _snapshot(case)
+        if not allowed:
+            assert refused, (action, route, role)
+            assert after == before, (action, route, role)
+            assert callbacks == [], (action, route, role)
+            continue
         assert not refused, (action, route, role)
-        assert Event.objects.count() == before[1] + 1 and len(callbacks) == 1
-    else:
-        assert refused, (action, route, role)
-        assert (case.route, Event.objects.count(), StateLog.objects.count(), SignOff.objects.count()) == before
-        assert callbacks == []
+        assert case.route == target, (action, route)
+        if name:
+            assert declared_route_targets()[(name, route)] == case.route
+        assert after[5] == before[5] + 1 and len(callbacks) == 1  # one event on the case, one notification queued
+        assert after[8] == before[8] + (1 if name else 0)  # django-fsm-log: one entry per transition
+        assert after[6] == before[6] + (1 if action in CHANGES_PROVIDER else 0)  # the provider's own history
 
 
 def test_placement_status_page_csv_and_json(client, people):

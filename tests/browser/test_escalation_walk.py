@@ -26,13 +26,23 @@ def move(page, check_a11y, button, reason, skip_rationale=None):
 def record_meeting(page, check_a11y, outcome):
     page.get_by_role("link", name="Record a meeting").click()
     fill_date(page, "Meeting date", timezone.localdate())
-    page.get_by_label("Attendees").fill("Chris Manager, Council CQT\nJo Bloggs, Provider")
+    for number, (name, agency) in enumerate([("Chris Manager", "Council CQT"), ("Jo Bloggs", "Provider")], 1):
+        row = page.get_by_role("group", name=f"Attendee {number}", exact=True)
+        row.get_by_label("Name").fill(name)
+        row.get_by_label("Agency").fill(agency)
+    page.get_by_role("button", name="Add another attendee").click()  # a new row; what was typed is kept
+    assert page.get_by_role("group", name="Attendee 1", exact=True).get_by_label("Name").input_value() == \
+        "Chris Manager"
+    row = page.get_by_role("group", name="Attendee 3", exact=True)
+    row.get_by_label("Name").fill("Ann Lee")
+    row.get_by_label("Agency").fill("ICB")
     page.get_by_role("group", name="Did the provider attend?").get_by_label("Yes").check()
     page.get_by_label("Minutes").fill("Discussed the concerns.")
     page.get_by_label("Outcome").fill(outcome)
     check_a11y(page)
     page.get_by_role("button", name="Save meeting").click()
     page.get_by_text("Meeting recorded", exact=True).wait_for()
+    page.get_by_text("Ann Lee (ICB)").first.wait_for()
 
 
 def record_plan_and_review(page, check_a11y, verdict_label):

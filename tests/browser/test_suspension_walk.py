@@ -31,7 +31,11 @@ def sprg_decision(page, check_a11y, case, decision, notes, **extra):
     page.get_by_role("link", name="Record an SPRG decision").click()
     page.get_by_role("group", name="SPRG decision").get_by_label(decision).check()
     fill_date(page, "SPRG meeting date", TODAY())
-    page.get_by_label("Members present").fill("Head of Commissioning (chair); Finance; CQM; ICB")
+    for number, (name, role) in enumerate([("Hana Cole", "Head of Commissioning, chair"), ("Finn Ray", "Finance"),
+                                           ("Cara Quinn", "CQM")], 1):
+        row = page.get_by_role("group", name=f"Member {number}", exact=True)
+        row.get_by_label("Name").fill(name)
+        row.get_by_label("Role").fill(role)
     page.get_by_label("Reasons and notes").fill(notes)
     for label, value in extra.items():
         page.get_by_label(label).fill(value)
@@ -46,8 +50,13 @@ def write_report(page, check_a11y, case, body, lifting=False):
     page.get_by_label("Report", exact=True).fill(body)
     if lifting:
         page.get_by_role("group", name="Is the lifting conditional?").get_by_label("Yes").check()
-        review = (TODAY() + datetime.timedelta(days=30)).strftime("%d/%m/%Y")
-        page.get_by_label("Conditions and review dates").fill(f"Weekly staffing return to the CQT; {review}")
+        row = page.get_by_role("group", name="Condition 1", exact=True)
+        row.get_by_label("Condition", exact=True).fill("Weekly staffing return to the CQT")
+        fill_date(row, "Review date", TODAY() + datetime.timedelta(days=30))
+        page.get_by_role("button", name="Add another condition").click()
+        row = page.get_by_role("group", name="Condition 2", exact=True)
+        row.get_by_label("Condition", exact=True).fill("Monthly medication audit")
+        fill_date(row, "Review date", TODAY() + datetime.timedelta(days=60))
         fill_date(page, "Greater initial oversight until", TODAY() + datetime.timedelta(days=90))
     check_a11y(page)
     page.get_by_role("button", name="Save report").click()
