@@ -2,7 +2,7 @@
 #
 #   make run      venv + deps, runtime apt libraries, migrate, demo data, then the site on
 #                 http://127.0.0.1:8000 with a Celery worker + beat beside it (SQLite, no Redis/PostgreSQL)
-#   make test     venv + deps, PostgreSQL/Redis/Chromium (installed and started if missing), ruff,
+#   make test     venv + deps, PostgreSQL/Redis/Chromium (installed and started if missing), ruff, bandit, lint-imports,
 #                 migrations check, pytest.  `make test PYTEST_ARGS="-k foo"`; REQUIRE_SERVICES=1 in CI.
 #   make lint | assets | bench | workflow | clean
 
@@ -76,11 +76,13 @@ test: venv system-deps
 	@scripts/services.sh
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -c pyproject.toml -r . -q
+	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 # ---------------------------------------------------------------------------------------- extras
 assets:
