@@ -354,9 +354,8 @@ def test_race_two_plans_at_once_each_get_their_own_review_deadline(slow_first):
         assert Deadline.objects.get(key__startswith=f"plan_review:{plan.pk}:").due_date == plan.review_date
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("escalating_first", [True, False])
-def test_race_add_action_against_escalating_past_the_plan(slow_first, escalating_first):
+def _ppm_case_ready_to_escalate():
+    """A PPM case whose CAP was reviewed "escalate", and the CQM's move to JIMP, for racing against plan changes."""
     _need_postgres()
     cqm, officer = UserFactory(roles=[roles.CQM]), UserFactory(roles=[roles.CONTRACT_OFFICER])
     case = satisfy_conditions(CaseFactory(level="ppm", owner=cqm, provider=ProviderFactory()), verdict="escalate")
@@ -364,6 +363,14 @@ def test_race_add_action_against_escalating_past_the_plan(slow_first, escalating
 
     def escalate():
         return services.move_case(user=cqm, case_id=case.pk, transition_name="escalate_to_jimp", reason="No change")
+
+    return cqm, officer, case, plan, escalate
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("escalating_first", [True, False])
+def test_race_add_action_against_escalating_past_the_plan(slow_first, escalating_first):
+    cqm, officer, case, plan, escalate = _ppm_case_ready_to_escalate()
 
     def add():
         return _add_action(officer, plan)
@@ -495,13 +502,7 @@ def test_race_two_reviews_moving_the_review_date(slow_first):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("escalating_first", [True, False])
 def test_race_review_against_escalating_past_the_plan(slow_first, escalating_first):
-    _need_postgres()
-    cqm, officer = UserFactory(roles=[roles.CQM]), UserFactory(roles=[roles.CONTRACT_OFFICER])
-    case = satisfy_conditions(CaseFactory(level="ppm", owner=cqm, provider=ProviderFactory()), verdict="escalate")
-    plan = ActionPlan.objects.get(case=case)
-
-    def escalate():
-        return services.move_case(user=cqm, case_id=case.pk, transition_name="escalate_to_jimp", reason="No change")
+    cqm, officer, case, plan, escalate = _ppm_case_ready_to_escalate()
 
     def review():
         return services.record_review(user=officer, plan_id=plan.pk, review_date=TODAY(), verdict="review_timescales",
