@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ["config", "letters", "escalation", "deadlines", "concerns", "providers", "accounts", "audit", "core"]
+PACKAGES = ["config", "tools", "letters", "escalation", "deadlines", "concerns", "providers", "accounts", "audit",
+            "core"]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "letters",
     "deadlines",
     "core",
+    "tools",
 ]
 
 MIDDLEWARE = [
