@@ -3,7 +3,7 @@ from django.contrib.auth.admin import GroupAdmin as BaseGroupAdmin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
 
-from core.admin import AuditedAdmin
+from audit.admin_classes import AuditedAdmin
 
 from . import device_admin  # noqa: F401  (second-factor devices: list, view and delete only)
 from .models import User

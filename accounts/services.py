@@ -2,15 +2,27 @@
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import IntegrityError, transaction
 
 from .models import Notification
 
 
-def notify(*, users, message: str, link: str = "", dedupe_key: str = "", case=None) -> int:
+def email_person(*, user, message: str, link: str = "", headers=None) -> bool:
+    """The email that goes with a notification (the same subject and text). False if the person has no email
+    address. `headers` is for a caller that sends the email itself, e.g. a stable Message-ID."""
+    if not user.email:
+        return False
+    EmailMessage(subject=f"{settings.SERVICE_NAME}: {message}"[:150],
+                 body=f"{message}\n\n{settings.SITE_URL}{link}\n",
+                 from_email=settings.DEFAULT_FROM_EMAIL, to=[user.email], headers=headers or {}).send()
+    return True
+
+
+def notify(*, users, message: str, link: str = "", dedupe_key: str = "", case=None, email: bool = True) -> int:
     """Notify each user once per dedupe_key (a retried task does not notify twice). Returns how many were new.
-    Pass the case a message is about: the home page shows it only to people cleared for the case then."""
+    Pass the case a message is about: the home page shows it only to people cleared for the case then.
+    `email=False`: in the app only, for a caller that has sent the email itself (deadline reminders)."""
     sent = 0
     for user in users:
         try:
@@ -19,13 +31,8 @@ def notify(*, users, message: str, link: str = "", dedupe_key: str = "", case=No
             with transaction.atomic():
                 Notification.objects.create(recipient=user, message=message, link=link, dedupe_key=dedupe_key,
                                             case=case)
-                if user.email:
-                    send_mail(
-                        subject=f"{settings.SERVICE_NAME}: {message}"[:150],
-                        message=f"{message}\n\n{settings.SITE_URL}{link}\n",
-                        from_email=settings.DEFAULT_FROM_EMAIL,
-                        recipient_list=[user.email],
-                    )
+                if email:
+                    email_person(user=user, message=message, link=link)
         except IntegrityError:
             continue  # already told
         sent += 1

@@ -8,7 +8,7 @@ from django.contrib.auth import views as auth_views
 from django.http import JsonResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -37,7 +37,7 @@ def _with_next(url_name: str, next_url: str) -> str:
 
 def _throttled_message(until) -> str:
     seconds = mfa.seconds_until(until)
-    at = timezone.localtime(until).strftime("%H:%M:%S")
+    at = formats.time_format(timezone.localtime(until), "g:i:sa")  # 7:36:12pm: the seconds matter here
     unit = "second" if seconds == 1 else "seconds"
     return f"You have entered too many wrong codes. Wait {seconds} {unit}, then try again (after {at})"
 

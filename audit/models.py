@@ -4,6 +4,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django_fsm_log.models import StateLog
 
+from core.dates import long_datetime
+
 from .triggers import refuse_always
 
 EVENT_MESSAGE = "Audit events are never changed or deleted"
@@ -37,7 +39,7 @@ class Event(models.Model):
         triggers = [refuse_always("audit_event_append_only", EVENT_MESSAGE)]
 
     def __str__(self):
-        return f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.kind} {self.object_repr}"
+        return f"{long_datetime(self.at)} {self.actor} {self.kind} {self.object_repr}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:

@@ -40,6 +40,20 @@ def record(*, actor, obj, kind: str, summary: str = "", changes: dict | None = N
     )
 
 
+def record_many(*, actor, kind: str, entries, batch_size: int = 2000) -> list[Event]:
+    """`record()` for many objects at once (a bulk import): one event each, `entries` being (obj, summary,
+    changes) tuples, written a batch to one INSERT. Must run inside the transaction that makes the changes."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record_many must be called inside transaction.atomic() with the changes it records")
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    events = [Event(actor=actor, kind=kind,
+                    content_type=ContentType.objects.get_for_model(obj, for_concrete_model=False),
+                    object_id=str(obj.pk), object_repr=str(obj)[:200], summary=summary[:300],
+                    changes=_plain(changes or {}))
+              for obj, summary, changes in entries]
+    return Event.objects.bulk_create(events, batch_size=batch_size)
+
+
 def diff(before: dict, after: dict) -> dict:
     """{field: [old, new]} for the fields whose value changed."""
     return {k: [_plain(before.get(k)), _plain(after.get(k))] for k in after if before.get(k) != after.get(k)}

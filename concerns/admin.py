@@ -1,9 +1,9 @@
 from django.contrib import admin
 
-from core.admin import ReadOnlyAdmin
-from core.clearance import uncleared_concern_ids
+from audit.admin_classes import ReadOnlyAdmin
 
 from .models import Concern, JqmmMeeting, RiskAssessment, RiskMatrix
+from .selectors import uncleared_concern_ids
 
 
 @admin.register(Concern)

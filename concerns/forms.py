@@ -253,3 +253,29 @@ class RiskMatrixForm(GovFormMixin, forms.Form):
 
     def cells(self) -> dict:
         return {cell_key(e, i): self.cleaned_data[f"cell_{e}_{i}"] for e in range(5) for i in IMPACT_SCORES}
+
+
+class ConcernFilterForm(GovFormMixin, forms.Form):
+    """The concerns list's filters and search (a GET form: it changes nothing, so no one-time token)."""
+
+    one_time = False
+
+    q = forms.CharField(label="Reference or provider", required=False, max_length=100,
+                        help_text="Part of a concern reference (CON-00012) or of a provider's name")
+    state = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status")] + Concern.State.choices)
+    source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source")] + Concern.Source.choices)
+    restricted = forms.ChoiceField(label="Safeguarding restricted", required=False,
+                                   choices=[("", "Either"), ("yes", "Restricted only"), ("no", "Not restricted")])
+    received_from = date_field("Received on or after", help_text="For example, 1 4 2026", required=False)
+    received_to = date_field("Received on or before", help_text="For example, 30 4 2026", required=False)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and end < start:
+            self.add_error("received_to", "The 'on or before' date must be the same as or after the 'on or after' date")
+        return data
+
+    def filters(self) -> dict:
+        d = self.cleaned_data if self.is_valid() else {}
+        return {k: d.get(k) or None for k in ("q", "state", "source", "restricted", "received_from", "received_to")}

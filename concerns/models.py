@@ -5,7 +5,9 @@ from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by
 
+from core.dates import long_date
 from core.models import CheckedUpload
+from core.rules import transition_permission
 from providers.models import Provider
 
 from . import permissions as perms
@@ -175,7 +177,8 @@ class Concern(ConcurrentTransitionMixin, models.Model):
 
     class Meta:
         ordering = ["-received_on", "-id"]
-        indexes = [models.Index(fields=["state"]), models.Index(fields=["provider", "state"])]
+        indexes = [models.Index(fields=["state"]), models.Index(fields=["provider", "state"]),
+                   models.Index(fields=["-received_on", "-id"], name="concern_newest_first")]
 
     def __str__(self):
         return self.reference
@@ -206,32 +209,32 @@ class Concern(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @transition(field=state, source=State.AWAITING_ADVICE, target=State.AWAITING_ROUTING,
-                permission=perms.transition_perm(perms.can_record_advice))
+                permission=transition_permission(perms.can_record_advice))
     def advice_recorded(self, *, by=None):
         """Safeguarding advice sought and recorded: the concern may now be routed (docs/process.md section 1)."""
 
     @fsm_log_by
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.ON_JQMM_AGENDA,
-                permission=perms.transition_perm(perms.can_route))
+                permission=transition_permission(perms.can_route))
     def queue_for_jqmm(self, *, meeting, by=None):
         self.jqmm = meeting
 
     @fsm_log_by
     @transition(field=state, source=State.AWAITING_ROUTING, target=State.FURTHER_ACTION,
-                permission=perms.transition_perm(perms.can_route))
+                permission=transition_permission(perms.can_route))
     def send_to_further_action(self, *, reason, by=None):
         """The issue cannot wait for the next JQMM (docs/process.md section 1, routing)."""
         self.further_action_reason = reason
 
     @fsm_log_by
     @transition(field=state, source=State.ON_JQMM_AGENDA, target=State.FURTHER_ACTION,
-                permission=perms.transition_perm(perms.can_record_jqmm_outcome))
+                permission=transition_permission(perms.can_record_jqmm_outcome))
     def jqmm_further_action(self, *, notes, by=None):
         self.outcome_notes = notes
 
     @fsm_log_by
     @transition(field=state, source=State.ON_JQMM_AGENDA, target=State.NO_FURTHER_ACTION,
-                permission=perms.transition_perm(perms.can_record_jqmm_outcome))
+                permission=transition_permission(perms.can_record_jqmm_outcome))
     def jqmm_no_further_action(self, *, notes, by=None):
         self.outcome_notes = notes
 
@@ -276,7 +279,7 @@ class SameDayMonitoring(models.Model):
         ordering = ["monitoring_date"]
 
     def __str__(self):
-        return f"Same-day monitoring of {self.concern.provider} on {self.monitoring_date}"
+        return f"Same-day monitoring of {self.concern.provider} on {long_date(self.monitoring_date)}"
 
 
 class RiskAssessment(models.Model):

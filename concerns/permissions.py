@@ -1,33 +1,32 @@
-"""Who may do what with concerns. Each check takes (user, concern) and returns a bool.
+"""Who may do what with concerns, as rules (core.rules): each is called `rule(user, concern)` and returns a bool.
 
-Read by the services (which refuse with PermissionDenied), by the FSM transitions (permission=)
-and by templates (to show only the actions a person may take).
+Read by the services (which refuse with PermissionDenied), and by the pages (to show only the actions a person
+may take). Whether a concern is open is a data condition (`Concern.is_open`), asked beside these.
 """
 
 from accounts import roles
+from accounts.permissions import (
+    has_a_role,
+    is_caseworker,
+    is_cqm,
+    is_safeguarding_lead,
+)
 from accounts.roles import has_role
+from core.rules import permission, when
 
-CASEWORKERS = (roles.CONTRACT_OFFICER, roles.CQM)
 CLEARED_ROLES = (roles.SAFEGUARDING_LEAD, roles.CQM)
+RESTRICTED_CASE_MESSAGE = ("This case holds safeguarding-restricted concerns you are not cleared for. Ask a Contracts "
+                           "and Quality Manager or a safeguarding lead to share them with you.")
+
+can_see_concerns = has_a_role
 
 
-def transition_perm(check):
-    """Adapts a (user, concern) check to django-fsm's permission(instance, user) signature."""
-
-    def permission(instance, user):
-        return check(user, instance)
-
-    permission.__name__ = check.__name__
-    return permission
-
-
-def can_see_concerns(user) -> bool:
-    return bool(roles.roles_of(user))
-
-
+@when("they are cleared for the concern (when it is safeguarding-restricted)",
+      refusal="This concern is safeguarding-restricted. Ask a Contracts and Quality Manager or a safeguarding lead "
+              "to share it with you.")
 def is_cleared(user, concern) -> bool:
     """May see a concern's details: always for unrestricted ones; cleared people for restricted ones."""
-    if not can_see_concerns(user):
+    if concern is None or not can_see_concerns(user):
         return False
     if not concern.restricted:
         return True
@@ -36,17 +35,21 @@ def is_cleared(user, concern) -> bool:
     return concern.shared_with.filter(pk=user.pk).exists()
 
 
+@when("the concern is safeguarding-restricted")
+def concern_is_restricted(user, concern) -> bool:
+    return concern is not None and concern.restricted
+
+
 def case_lineage_ids(case) -> list[int]:
     """The case and every case it was reopened from, newest first (a reopened case carries on the old one: its
     rationale quotes why, and what is recorded on it follows from the old case's concerns)."""
     cached = getattr(case, "_lineage_ids", None)
     if cached is None:
-        from escalation.models import EscalationCase
-
+        cases = type(case)._default_manager
         cached, parent = [case.pk], case.reopened_from_id
         while parent and parent not in cached:
             cached.append(parent)
-            parent = EscalationCase.objects.filter(pk=parent).values_list("reopened_from_id", flat=True).first()
+            parent = cases.filter(pk=parent).values_list("reopened_from_id", flat=True).first()
         case._lineage_ids = cached
     return cached
 
@@ -69,55 +72,31 @@ def case_is_restricted(case) -> bool:
     return cached
 
 
+@when("they are cleared for the case (when it holds safeguarding-restricted concerns)",
+      refusal=RESTRICTED_CASE_MESSAGE)
 def is_cleared_for_case(user, case) -> bool:
     """The one clearance rule for a case and everything recorded on it (meetings, minutes, documents, plans,
     reports, decisions' reasons, letters, notification copies, timeline): a person with a role sees it when
     neither the case nor any case it was reopened from holds a restricted concern, or when they are cleared for
     every restricted concern those cases hold. Uncleared people see only that the case exists and is restricted."""
-    if not can_see_concerns(user):
+    if case is None or not can_see_concerns(user):
         return False
     if has_role(user, *CLEARED_ROLES) or not case_is_restricted(case):
         return True
     return all(is_cleared(user, concern) for concern in restricted_concerns_of(case))
 
 
-def can_log_concern(user, concern=None) -> bool:
-    return has_role(user, *CASEWORKERS)
-
-
-def can_add_evidence(user, concern) -> bool:
-    return has_role(user, *CASEWORKERS, roles.SAFEGUARDING_LEAD) and is_cleared(user, concern)
-
-
-def can_record_advice(user, concern) -> bool:
-    return has_role(user, *CASEWORKERS, roles.SAFEGUARDING_LEAD) and is_cleared(user, concern)
-
-
-def can_route(user, concern) -> bool:
-    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
-
-
-def can_start_monitoring(user, concern) -> bool:
-    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
-
-
-def can_assess_risk(user, concern) -> bool:
-    return has_role(user, *CASEWORKERS) and is_cleared(user, concern)
-
-
-def can_share(user, concern) -> bool:
-    return concern.restricted and has_role(user, *CLEARED_ROLES)
-
-
-def can_record_jqmm_outcome(user, concern) -> bool:
-    """The JQMM chair's decision: a CQM (docs/process.md: CQMs own cases)."""
-    return has_role(user, roles.CQM) and is_cleared(user, concern)
-
-
-def can_schedule_jqmm(user) -> bool:
-    return has_role(user, roles.CQM)
-
-
-def can_link_to_case(user, concern) -> bool:
-    """A CQM puts a concern marked for further action on an escalation case (CQMs own cases)."""
-    return has_role(user, roles.CQM) and is_cleared(user, concern)
+can_log_concern = permission("Log a concern", is_caseworker)
+can_add_evidence = permission("Add evidence to a concern", (is_caseworker | is_safeguarding_lead) & is_cleared)
+can_record_advice = permission("Record safeguarding advice on a concern",
+                               (is_caseworker | is_safeguarding_lead) & is_cleared)
+can_route = permission("Route a concern (to a JQMM, or urgent same-day monitoring)", is_caseworker & is_cleared)
+can_start_monitoring = permission("Start monitoring a concern", is_caseworker & is_cleared)
+can_assess_risk = permission("Record a risk assessment", is_caseworker & is_cleared)
+can_share = permission("Share a restricted concern with a colleague",
+                       (is_safeguarding_lead | is_cqm) & concern_is_restricted)
+can_schedule_jqmm = permission("Schedule a JQMM", is_cqm)
+can_record_jqmm_outcome = permission("Record a JQMM outcome (the chair)", is_cqm & is_cleared)
+#: Opening a case is the next step for a concern marked for further action (and is offered on a provider's page).
+can_open_case = permission("Open an escalation case", is_cqm)
+can_link_to_case = permission("Put a concern marked for further action on a case", is_cqm & is_cleared)

@@ -1,10 +1,12 @@
 """Queries for pages. Restricted concerns are listed to everyone, but flagged so templates hide the detail."""
 
+import re
+
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.roles import has_role
-from accounts.selectors import shown_notifications
+from providers.models import Provider
 
 from . import permissions as perms
 from .models import Concern, JqmmMeeting
@@ -29,24 +31,52 @@ def concern_list(user, *, state=None, provider=None):
     return with_clearance(qs, user)
 
 
+def filtered_concerns(user, *, q=None, state=None, source=None, restricted=None, received_from=None,
+                      received_to=None):
+    """The concerns list, newest first, with its filters. A concern this person is not cleared for is listed only
+    by its reference and status, so any other filter (source, dates, restricted, a provider's name) leaves it
+    out: filtering on its details would tell what the list does not show."""
+    concerns = concern_list(user, state=state)
+    detail = {"source": source, "restricted": {"yes": True, "no": False}.get(restricted),
+              "received_on__gte": received_from, "received_on__lte": received_to}
+    detail = {k: v for k, v in detail.items() if v is not None}
+    if detail:
+        concerns = concerns.filter(cleared=True, **detail)
+    if q and (q := q.strip()):
+        if REFERENCE.match(q):  # a reference, or part of one
+            concerns = concerns.filter(Q(reference__iexact=q) | Q(reference__icontains=q, cleared=True))
+        else:  # a provider's name: the register is small, so find the providers first and use the index
+            providers = list(Provider.objects.filter(name__icontains=q).values_list("pk", flat=True)[:500])
+            concerns = concerns.filter(provider_id__in=providers, cleared=True)
+    return concerns.order_by("-received_on", "-id")
+
+
+REFERENCE = re.compile(r"^(con-?)?[a-z]?\d+$", re.IGNORECASE)
+
+
 def next_jqmm():
     return JqmmMeeting.objects.filter(meeting_date__gte=timezone.localdate()).order_by("meeting_date").first()
 
 
-def home_for(user) -> dict:
-    base = concern_list(user)
-    meeting = next_jqmm()
-    return {
-        "logged_by_me": base.open().filter(logged_by=user)[:20],
-        "awaiting_advice": base.filter(state=Concern.State.AWAITING_ADVICE)[:50],
-        "awaiting_routing": base.filter(state=Concern.State.AWAITING_ROUTING)[:50],
-        "awaiting_assessment": base.open().filter(risk_assessments__isnull=True)[:50],
-        "next_jqmm": meeting,
-        "jqmm_agenda": with_clearance(meeting.agenda.select_related("provider"), user) if meeting else [],
-        "notifications": shown_notifications(user, user.notifications.filter(read_at__isnull=True)
-                                             .select_related("case")[:10]),
-    }
+WAITING_STATES = [Concern.State.AWAITING_ADVICE, Concern.State.AWAITING_ROUTING]
 
 
 def jqmm_agenda(user, meeting):
     return with_clearance(meeting.agenda.select_related("provider"), user).order_by("received_on")
+
+
+def has_full_clearance(user) -> bool:
+    """CQMs and safeguarding leads are cleared for every restricted concern and case."""
+    return has_role(user, *perms.CLEARED_ROLES)
+
+
+def uncleared_concern_ids(user) -> set[int]:
+    """The safeguarding-restricted concerns this person may not read: all of them for people with no role;
+    for others, all but the ones they logged or that were shared with them (concerns.permissions.is_cleared,
+    worked out for every concern at once)."""
+    if has_full_clearance(user):
+        return set()
+    restricted = Concern.objects.filter(restricted=True)
+    if perms.can_see_concerns(user) and getattr(user, "pk", None):
+        restricted = restricted.exclude(logged_by_id=user.pk).exclude(shared_with__pk=user.pk)
+    return set(restricted.values_list("pk", flat=True))

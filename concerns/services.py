@@ -15,6 +15,7 @@ from accounts import permissions as account_perms
 from audit.services import record
 from core import outbox
 from core.evidence import atomic_with_files, save_checked_uploads
+from core.rules import require
 from providers.models import Provider
 
 from . import permissions as perms
@@ -59,7 +60,7 @@ def _store_evidence(concern, files, user):
 
 def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
     """A concern arrives (docs/process.md section 1): any safeguarding flag restricts it until advice is recorded."""
-    _require(perms.can_log_concern(user), "Only contract officers and CQMs can log concerns")
+    require(perms.can_log_concern, user)
     if data["received_on"] > timezone.localdate():
         raise ValidationError({"received_on": "The date received must be today or in the past"})
     restricted = bool(data["safety_concern"] or data["position_of_trust"] or data["referral_uncertain"])
@@ -91,7 +92,7 @@ def log_concern(*, user, provider_id: int, data: dict, files=()) -> Concern:
 def add_evidence(*, user, concern_id: int, files) -> list[EvidenceFile]:
     with atomic_with_files():
         concern = _locked(concern_id)
-        _require(perms.can_add_evidence(user, concern))
+        require(perms.can_add_evidence, user, concern)
         evidence = _store_evidence(concern, files, user)
         record(actor=user, obj=concern, kind="evidence_added",
                summary=f"{len(evidence)} evidence file(s) added",
@@ -106,7 +107,7 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
         raise ValidationError({"advised_on": "The date of the advice must be today or in the past"})
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_record_advice(user, concern))
+        require(perms.can_record_advice, user, concern)
         _check_expected_state(concern, expected_state)
         _check_open(concern, "advice")
         if advised_on < concern.received_on:
@@ -139,7 +140,7 @@ def _check_advice_recorded(concern):
 def route_to_jqmm(*, user, concern_id: int, meeting_id: int, expected_state: str | None = None) -> Concern:
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_route(user, concern))
+        require(perms.can_route, user, concern)
         _check_expected_state(concern, expected_state)
         _check_advice_recorded(concern)
         meeting = JqmmMeeting.objects.get(pk=meeting_id)
@@ -158,7 +159,7 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
         raise ValidationError({"reason": "Enter why this concern cannot wait for the next JQMM"})
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_route(user, concern))
+        require(perms.can_route, user, concern)
         _check_expected_state(concern, expected_state)
         _check_advice_recorded(concern)
         concern.send_to_further_action(reason=reason, by=user)
@@ -175,7 +176,7 @@ def record_jqmm_outcome(*, user, concern_id: int, further_action: bool, notes: s
     """The JQMM chair's outcome for one agenda item (docs/process.md section 1, routing)."""
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_record_jqmm_outcome(user, concern), "Only the JQMM chair (a CQM) records outcomes")
+        require(perms.can_record_jqmm_outcome, user, concern)
         _check_expected_state(concern, expected_state)
         if concern.jqmm and concern.jqmm.meeting_date > timezone.localdate():
             raise ValidationError({"outcome": f"The {concern.jqmm} has not happened yet"})
@@ -197,7 +198,7 @@ def start_same_day_monitoring(*, user, concern_id: int, monitoring_date, carried
                               note: str) -> SameDayMonitoring:
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_start_monitoring(user, concern))
+        require(perms.can_start_monitoring, user, concern)
         _check_open(concern, "monitoring_date")
         if monitoring_date < concern.received_on:
             raise ValidationError({"monitoring_date": "Monitoring cannot start before the concern was received"})
@@ -214,7 +215,7 @@ def start_same_day_monitoring(*, user, concern_id: int, monitoring_date, carried
 def share_concern(*, user, concern_id: int, colleague) -> Concern:
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_share(user, concern), "Only a safeguarding lead or CQM can share a restricted concern")
+        require(perms.can_share, user, concern)
         if not account_perms.is_staff_member(colleague) or not colleague.is_active:
             raise ValidationError({"colleague": "Choose an active member of staff"})
         concern.shared_with.add(colleague)
@@ -230,8 +231,18 @@ def log_restricted_access_denied(*, user, concern: Concern) -> None:
                summary=f"{user} was refused access to restricted concern {concern.reference}")
 
 
+def require_case_clearance(*, user, case) -> None:
+    """The one clearance rule for a case, for pages that show what is recorded on it or act on it: refuses anyone
+    not cleared (PermissionDenied), after recording the refusal in its own transaction, so it stands."""
+    if not perms.is_cleared_for_case(user, case):
+        with transaction.atomic():
+            record(actor=user, obj=case, kind="restricted_access_denied",
+                   summary=f"{user} was refused the details of restricted case {case.reference}")
+        raise PermissionDenied(perms.RESTRICTED_CASE_MESSAGE)
+
+
 def schedule_jqmm(*, user, meeting_date, location: str = "", chair=None) -> JqmmMeeting:
-    _require(perms.can_schedule_jqmm(user), "Only CQMs schedule JQMMs")
+    require(perms.can_schedule_jqmm, user)
     if meeting_date < timezone.localdate():
         raise ValidationError({"meeting_date": "A new JQMM must be today or in the future"})
     taken = ValidationError({"meeting_date": "A JQMM is already scheduled on that date"})
@@ -256,7 +267,7 @@ def record_risk_assessment(*, user, concern_id: int, engagement: int, impact: in
     """Score engagement and impact; the current matrix recommends a level; another level needs a reason."""
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_assess_risk(user, concern), "Only contract officers and CQMs record risk assessments")
+        require(perms.can_assess_risk, user, concern)
         _check_open(concern, "engagement")
         matrix = RiskMatrix.current()
         recommended = matrix.level_for(engagement, impact)
@@ -281,7 +292,7 @@ def record_risk_assessment(*, user, concern_id: int, engagement: int, impact: in
 
 
 def create_matrix_version(*, user, cells: dict, note: str) -> RiskMatrix:
-    _require(account_perms.can_manage_risk_matrix(user), "Only administrators change the risk matrix")
+    require(account_perms.can_manage_risk_matrix, user)
     if not note.strip():
         raise ValidationError({"note": "Enter why the matrix is changing"})
     with transaction.atomic():
@@ -303,7 +314,7 @@ def link_to_case(*, user, concern_id: int, case) -> Concern:
     history (the case records it in its history too)."""
     with transaction.atomic():
         concern = _locked(concern_id)
-        _require(perms.can_link_to_case(user, concern), "Only a CQM links concerns to a case")
+        require(perms.can_link_to_case, user, concern)
         if concern.provider_id != case.provider_id:
             raise ValidationError({"concern": "That concern is about a different provider"})
         if concern.case_id:

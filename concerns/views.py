@@ -1,12 +1,13 @@
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
+from core.csv_export import SafeDictWriter, csv_response
 from core.views import STALE_MESSAGE, submit
-from escalation import permissions as case_perms
 from providers.models import Provider
 
 from . import permissions as perms
@@ -14,6 +15,7 @@ from . import selectors, services
 from .criteria import ENGAGEMENT, IMPACT
 from .forms import (
     AdviceForm,
+    ConcernFilterForm,
     ConcernForm,
     EvidenceForm,
     JqmmForm,
@@ -40,13 +42,30 @@ def _concern_for(request, pk) -> Concern:
 def concern_list(request):
     if not perms.can_see_concerns(request.user):
         raise PermissionDenied
-    state = request.GET.get("state") or None
-    if state not in (None, *Concern.State.values):
-        state = None
-    return render(request, "concerns/concern_list.html", {
-        "concerns": selectors.concern_list(request.user, state=state)[:200],
-        "states": Concern.State.choices, "state": state,
-    })
+    form = ConcernFilterForm(request.GET or None)
+    concerns = selectors.filtered_concerns(request.user, **form.filters())
+    if request.GET.get("format") == "csv":
+        return _concerns_csv(concerns)
+    page = Paginator(concerns, 50).get_page(request.GET.get("page"))
+    return render(request, "concerns/concern_list.html", {"form": form, "page": page})
+
+
+CONCERN_CSV_FIELDS = ["reference", "provider", "received", "source", "status", "restricted"]
+
+
+def _concerns_csv(concerns):
+    """The filtered list as CSV, as the list shows it: a concern the person is not cleared for gives only its
+    reference and that it is restricted."""
+    response = csv_response("concerns.csv")
+    writer = SafeDictWriter(response, fieldnames=CONCERN_CSV_FIELDS)
+    writer.writeheader()
+    for c in concerns.iterator(chunk_size=2000):
+        row = {"reference": c.reference, "restricted": "yes" if c.restricted else "no"}
+        if c.cleared:
+            row.update(provider=c.provider.name, received=c.received_on.isoformat(), source=c.get_source_display(),
+                       status=c.get_state_display())
+        writer.writerow(row)
+    return response
 
 
 def concern_create(request, provider_id=None):
@@ -80,7 +99,7 @@ def concern_detail(request, pk):
             "assess": perms.can_assess_risk(user, concern) and concern.is_open,
             "evidence": perms.can_add_evidence(user, concern),
             "share": perms.can_share(user, concern),
-            "open_case": case_perms.can_open_case(user) and concern.state == Concern.State.FURTHER_ACTION
+            "open_case": perms.can_open_case(user) and concern.state == Concern.State.FURTHER_ACTION
             and concern.case_id is None,
         },
     })

@@ -55,6 +55,19 @@ class GovFormMixin:
             data[name] = issue(request.user)
             self.data = data
 
+    def ask_for_files_again(self):
+        """A browser does not send a chosen file again with the page it draws after a problem: on each file field
+        whose files came with this refused submit, say which to choose again (so the summary lists it too)."""
+        if not self.is_bound or not self.files or not self.errors:
+            return
+        for name, field in list(self.fields.items()):
+            if not isinstance(field, forms.FileField) or name in self.errors:
+                continue
+            chosen = [f.name for f in self.files.getlist(self.add_prefix(name)) if f]
+            if chosen:
+                names = ", ".join(chosen[:-1]) + " and " + chosen[-1] if len(chosen) > 1 else chosen[0]
+                self.add_error(name, f"Choose {names} again: files are not kept when the page shows a problem")
+
     @property
     def helper(self):
         """Built on first use, so forms may add or remove fields in their own __init__."""
@@ -87,12 +100,15 @@ def date_field(label, help_text="For example, 27 3 2026", required=True):
     return field
 
 
-class MultipleFileInput(forms.ClearableFileInput):
+class FileInput(forms.FileInput):
+    """A file input that takes several files. Named FileInput so crispy-forms-gds gives it the GOV.UK error style;
+    CRISPY_CLASS_CONVERTERS gives it the GOV.UK class."""
+
     allow_multiple_selected = True
 
 
 class MultipleFileField(forms.FileField):
-    widget = MultipleFileInput
+    widget = FileInput
 
     def clean(self, data, initial=None):
         single = super().clean

@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.db import models
 
+from .dates import long_datetime
+
 
 class CheckedUpload(models.Model):
     """A stored file that was checked by content before saving (core.evidence.save_checked_upload)."""
@@ -48,4 +50,4 @@ class FormToken(models.Model):
     done_url = models.CharField(max_length=500, blank=True, help_text="Where the first submission went")
 
     def __str__(self):
-        return f"Form token {self.token[:8]}… used {self.created_at:%Y-%m-%d %H:%M}"
+        return f"Form token {self.token[:8]}… used {long_datetime(self.created_at)}"

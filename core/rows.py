@@ -125,17 +125,34 @@ class BaseRows(forms.BaseFormSet):
 
 
 def _field_id(bound_field) -> str:
+    """The id of the first control the field draws, which the error summary's link moves focus to: a date's day
+    box, a radio group's or checkbox group's first option (the GOV.UK templates number options from 1), or
+    the field itself."""
     widget = bound_field.field.widget
     if isinstance(widget, forms.MultiWidget):
         return f"{bound_field.auto_id}_0"
+    if isinstance(widget, forms.RadioSelect | forms.CheckboxSelectMultiple):
+        return f"{bound_field.auto_id}_1"
     return bound_field.auto_id
 
 
 def _field_links(bound_field) -> list[tuple[str, str]]:
-    """(id, message) for the summary; a date's own message links to its day box, which is on the page."""
-    multi = isinstance(bound_field.field.widget, forms.MultiWidget)
-    return [(f"{fid}_0" if multi and fid == bound_field.auto_id else fid, e)
+    """(id, message) for the summary: the field's own messages link to its first control."""
+    first = _field_id(bound_field)
+    return [(first if fid == bound_field.auto_id else fid, e)
             for fid, errors in field_errors(bound_field) for e in errors]
+
+
+def summary_links(form) -> list[tuple[str, str]]:
+    """The error summary's (id, message) entries for any form, in the order of the page."""
+    if hasattr(form, "error_links"):
+        return form.error_links()
+    visible = form.visible_fields()
+    first = _field_id(visible[0]) if visible else ""
+    links = [(first, e) for e in form.non_field_errors()]
+    for field in visible:
+        links.extend(_field_links(field))
+    return links
 
 
 def rows_factory(form, rows_class):

@@ -38,7 +38,10 @@ def submit(request, form, action, *, success, done_url, stale=(), refusal_messag
     repeat = repeat_of(request, form.prefix)
     if repeat:
         return already_sent(request, repeat, fixed_url)
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST":
+        return None
+    if not form.is_valid():
+        _files_again(form)
         return None
     try:
         result = once(request, form, lambda: action(form.cleaned_data), done_url=done_url)
@@ -46,6 +49,7 @@ def submit(request, form, action, *, success, done_url, stale=(), refusal_messag
         return already_sent(request, exc, fixed_url)
     except ValidationError as exc:
         apply_service_errors(form, exc)
+        _files_again(form)
         return None
     except stale as exc:
         messages.error(request, str(exc) or STALE_MESSAGE)
@@ -59,6 +63,11 @@ def submit(request, form, action, *, success, done_url, stale=(), refusal_messag
             return on_success(result)
         return redirect(done_url(result) if callable(done_url) else done_url)
     return redirect(refused_url or fixed_url or request.path)
+
+
+def _files_again(form):
+    if hasattr(form, "ask_for_files_again"):
+        form.ask_for_files_again()
 
 
 STALE_MESSAGE = "Someone else changed this while you were looking at it. Check the page and try again."

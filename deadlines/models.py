@@ -3,6 +3,9 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
+
+from core.dates import long_datetime
 
 
 class Deadline(models.Model):
@@ -36,10 +39,18 @@ class Deadline(models.Model):
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="deadlines", help_text="Who is reminded")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by the sweep once a missed deadline is marked missed and every overdue reminder is sent: the sweep
+    # then has nothing left to do for it and no longer reads it. Extending or moving it clears the flag.
+    sweep_done = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["due_date", "id"]
-        indexes = [models.Index(fields=["status", "due_date"])]
+        indexes = [
+            models.Index(fields=["status", "due_date"]),
+            # What the sweep reads: live and not finished with. Old missed deadlines are not in it.
+            models.Index(fields=["due_date"], name="deadline_to_sweep",
+                         condition=models.Q(status__in=["open", "extended", "missed"], sweep_done=False)),
+        ]
 
     def __str__(self):
         return f"{self.title} (due {self.due_date:%-d %B %Y})"
@@ -58,18 +69,27 @@ class Deadline(models.Model):
 
 
 class Reminder(models.Model):
-    """One reminder about one deadline to one person. The unique constraint is what makes the sweep
-    idempotent: running it twice, or on two workers at once, sends each reminder exactly once."""
+    """One reminder about one deadline to one person. The unique constraint makes the sweep idempotent: running
+    it twice, or on two workers at once, claims each reminder once. The claim ("sending", with its time) commits
+    before the email is handed to the mail server and "sent" commits after, so a worker that dies in between
+    leaves a visible claim that a later sweep retries once it is stale (ADR 0024)."""
 
     class Kind(models.TextChoices):
         BEFORE = "before", "Coming up"
         DUE = "due", "Due today"
         OVERDUE = "overdue", "Overdue (escalated)"
 
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+
     deadline = models.ForeignKey(Deadline, on_delete=models.CASCADE, related_name="reminders")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    sent_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    claimed_at = models.DateTimeField(default=timezone.now, help_text="When a sweep last took it for sending")
+    attempts = models.PositiveIntegerField(default=1, help_text="How many sweeps have taken it for sending")
+    sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["deadline", "kind", "recipient"], name="remind_once")]
@@ -90,4 +110,4 @@ class CalendarFeedKey(models.Model):
         verbose_name = "calendar feed key"
 
     def __str__(self):
-        return f"Calendar link created {self.created_at:%-d %B %Y %H:%M}"
+        return f"Calendar link created {long_datetime(self.created_at)}"

@@ -1,17 +1,20 @@
 """Creating, meeting, extending and sweeping deadlines. Called inside the transaction of the action that
 starts or meets them, so a deadline exists exactly when its starting event does."""
 
+import datetime
 import hashlib
 import secrets
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from accounts import roles
 from accounts.roles import has_role
-from accounts.services import notify
+from accounts.services import email_person, notify
 from audit.services import record
 
 from .models import CalendarFeedKey, Deadline, Reminder
@@ -54,6 +57,7 @@ def move(*, case, kind, user, reason: str, new_due_date, key: str, title: str = 
         return schedule(key=key, kind=kind, case=case, due_date=new_due_date, title=title)
     deadline.due_date, deadline.status, deadline.status_reason = new_due_date, Deadline.Status.EXTENDED, reason
     deadline.status_changed_by, deadline.status_changed_at = user, timezone.now()
+    deadline.sweep_done = False  # the sweep watches it again
     deadline.save()
     deadline.reminders.all().delete()
     return deadline
@@ -83,6 +87,7 @@ def extend_deadline(*, user, deadline_id: int, new_due_date, reason: str) -> Dea
         deadline.due_date, deadline.status = new_due_date, Deadline.Status.EXTENDED
         deadline.status_reason, deadline.status_changed_by = reason, user
         deadline.status_changed_at = timezone.now()
+        deadline.sweep_done = False  # the sweep watches it again
         deadline.save()
         deadline.reminders.all().delete()  # reminders restart for the new date
         record(actor=user, obj=deadline.case, kind="deadline_extended",
@@ -108,35 +113,73 @@ def waive_deadline(*, user, deadline_id: int, reason: str) -> Deadline:
     return deadline
 
 
-def _remind(deadline: Deadline, kind: str, recipient) -> bool:
-    """Send one reminder at most once: the Reminder row and the message commit together, so a failed
-    email rolls the row back and the next sweep tries again."""
+def reminder_message_id(reminder: Reminder) -> str:
+    """The same Message-ID every time this reminder's email is sent, so a repeat folds into one in mail clients."""
+    domain = urlsplit(settings.SITE_URL).hostname or "localhost"
+    return f"<reminder-{reminder.pk}-{reminder.kind}@{domain}>"
+
+
+def _claim(deadline: Deadline, kind: str, recipient, *, stale_before) -> Reminder | None:
+    """Take one reminder for sending, in its own transaction, committed before the email goes. None if another
+    sweep holds it, it was sent, or it is claimed and not yet stale. A claim older than `stale_before` that never
+    became "sent" belonged to a sweep that died: it is taken over (only one sweep can: the update re-checks the
+    claim time under the row lock)."""
+    try:
+        with transaction.atomic():
+            return Reminder.objects.create(deadline=deadline, kind=kind, recipient=recipient)
+    except IntegrityError:
+        pass
+    stale = Reminder.objects.filter(deadline=deadline, kind=kind, recipient=recipient,
+                                    status=Reminder.Status.SENDING, claimed_at__lt=stale_before)
+    if not stale.update(claimed_at=timezone.now(), attempts=F("attempts") + 1):
+        return None
+    return Reminder.objects.get(deadline=deadline, kind=kind, recipient=recipient)
+
+
+def _remind(deadline: Deadline, kind: str, recipient, *, stale_before) -> bool:
+    """Send one reminder: claim it ("sending", committed), hand the email to the mail server, then record it
+    "sent" together with the in-app notification. A mail server that refuses or cannot be reached releases the
+    claim, so the next sweep tries again. A worker that dies after the mail server accepted the email and before
+    "sent" commits leaves the claim behind: a sweep after DEADLINE_REMINDER_RETRY_SECONDS sends it again, with
+    the same Message-ID (ADR 0024)."""
     from concerns.permissions import is_cleared_for_case
 
+    reminder = _claim(deadline, kind, recipient, stale_before=stale_before)
+    if reminder is None:
+        return False
     when = {"before": f"due {deadline.due_date:%-d %B %Y}", "due": "due today",
             "overdue": f"overdue since {deadline.due_date:%-d %B %Y}"}[kind]
     # A title can quote the case (an action's area, a condition): only for people cleared for it.
     title = deadline.title if is_cleared_for_case(recipient, deadline.case) else deadline.get_kind_display()
+    message, link = f"{deadline.case.reference} {deadline.case.provider}: {title}, {when}", deadline.get_absolute_url()
     try:
-        with transaction.atomic():
-            Reminder.objects.create(deadline=deadline, kind=kind, recipient=recipient)
-            notify(users=[recipient], message=f"{deadline.case.reference} {deadline.case.provider}: {title}, "
-                                              f"{when}", link=deadline.get_absolute_url(),
-                   dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}", case=deadline.case)
-    except IntegrityError:
-        return False
+        email_person(user=recipient, message=message, link=link,
+                     headers={"Message-ID": reminder_message_id(reminder)})
+    except Exception:
+        Reminder.objects.filter(pk=reminder.pk, status=Reminder.Status.SENDING).delete()
+        raise
+    with transaction.atomic():
+        notify(users=[recipient], message=message, link=link, email=False, case=deadline.case,
+               dedupe_key=f"reminder:{deadline.pk}:{kind}:{deadline.due_date}")
+        Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.SENT, sent_at=timezone.now())
     return True
 
 
 def sweep(today=None) -> dict:
-    """Remind before and on the due date; mark overdue ones missed and escalate them to the case's manager."""
+    """Remind before and on the due date; mark overdue ones missed and escalate them to the case's manager.
+    Run it outside a transaction (the Celery task does): each reminder's claim and its "sent" commit apart.
+    A missed deadline whose overdue reminders are all sent is marked `sweep_done` and is not read again."""
     today = today or timezone.localdate()
     horizon = add_working_days(today, settings.DEADLINE_REMINDER_WORKING_DAYS)
+    stale_before = timezone.now() - datetime.timedelta(seconds=settings.DEADLINE_REMINDER_RETRY_SECONDS)
     counts = {"checked": 0, "sent": 0, "missed": 0}
-    due = (Deadline.objects.filter(status__in=LIVE, due_date__lte=horizon)
+    to_sweep = {"status__in": LIVE, "sweep_done": False, "due_date__lte": horizon}
+    due = (Deadline.objects.filter(**to_sweep)
            .select_related("case__provider", "case__owner", "assignee").order_by("due_date", "id"))
-    # Skip what was already sent without a round trip each; the unique constraint still decides races.
-    already = set(Reminder.objects.filter(deadline__status__in=LIVE, deadline__due_date__lte=horizon)
+    # What was already sent needs no round trip each; a claim ("sending") is looked at again in case it is stale.
+    # The unique constraint still decides races.
+    already = set(Reminder.objects.filter(status=Reminder.Status.SENT,
+                                          **{f"deadline__{k}": v for k, v in to_sweep.items()})
                   .values_list("deadline_id", "kind", "recipient_id"))
     for deadline in due.iterator(chunk_size=500):
         counts["checked"] += 1
@@ -150,9 +193,18 @@ def sweep(today=None) -> dict:
         else:
             kind = "due" if deadline.due_date == today else "before"
             recipients = {deadline.assignee}
+        all_sent = True
         for recipient in filter(None, recipients):
             if (deadline.pk, kind, recipient.pk) not in already:
-                counts["sent"] += _remind(deadline, kind, recipient)
+                sent = _remind(deadline, kind, recipient, stale_before=stale_before)
+                counts["sent"] += sent
+                all_sent = all_sent and sent  # not sent here: another sweep holds its claim, look again later
+        if kind == "overdue" and all_sent:
+            # Missed, and every overdue reminder sent: nothing is left to do, so the sweep stops reading it (until
+            # it is extended or moved). Only while it is still missed on that date, so a change made meanwhile
+            # is not undone.
+            Deadline.objects.filter(pk=deadline.pk, status=Deadline.Status.MISSED,
+                                    due_date=deadline.due_date).update(sweep_done=True)
     return counts
 
 

@@ -7,9 +7,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts import roles
+from concerns.services import require_case_clearance
 from core import once
 from core.views import submit
-from escalation.views import require_cleared
 
 from . import feed, services
 from .forms import CalendarLinkForm, ExtendForm, WaiveForm
@@ -19,7 +19,7 @@ from .models import CalendarFeedKey, Deadline
 def _change(request, pk, form_class, action, heading, button, success):
     deadline = get_object_or_404(Deadline.objects.select_related("case__provider"), pk=pk)
     if roles.roles_of(request.user):
-        require_cleared(request, deadline.case)  # the form shows the deadline's title and reasons
+        require_case_clearance(user=request.user, case=deadline.case)  # the form shows the deadline's title and reasons
     if not services.can_manage(request.user, deadline):
         raise PermissionDenied("Only a CQM or the person responsible changes a deadline")
     form = form_class(request.POST or None)

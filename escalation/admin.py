@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import AuditedAdmin
+from audit.admin_classes import AuditedAdmin
 
 from .models import NotificationRecipient
 

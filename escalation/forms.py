@@ -5,7 +5,18 @@ from concerns.models import Concern
 from core.forms import GovFormMixin, MultipleFileField, date_field, yes_no_field
 from core.rows import BaseRows, RowForm, RowsMixin
 
-from .models import LADDER, ActionPlan, Level, PerformanceReview, PlanAction
+from .models import (
+    EXTEND_HINT,
+    LADDER,
+    MEETING_NAME,
+    OUTCOME_HINTS,
+    OUTCOMES,
+    ActionPlan,
+    Level,
+    PerformanceReview,
+    PlanAction,
+    Route,
+)
 
 
 class OpenCaseForm(GovFormMixin, forms.Form):
@@ -75,10 +86,20 @@ class MeetingForm(RowsMixin, GovFormMixin, forms.Form):
     provider_attended = yes_no_field("Did the provider attend?")
     minutes = forms.CharField(label="Minutes", widget=forms.Textarea(attrs={"rows": 6}), max_length=50000,
                               error_messages={"required": "Enter the minutes"})
-    outcome = forms.CharField(label="Outcome", widget=forms.Textarea(attrs={"rows": 3}), max_length=5000,
-                              error_messages={"required": "Enter the outcome"})
+    outcome = forms.ChoiceField(label="What did the meeting decide?", widget=forms.RadioSelect,
+                                error_messages={"required": "Choose what the meeting decided"})
+    outcome_notes = forms.CharField(label="Outcome notes", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                                    max_length=5000, help_text="Optional. For example, what was agreed and by when")
     documents = MultipleFileField(label="Documents", required=False,
                                   help_text="Optional. PDF, Word, images or emails, up to 20 MB each.")
+    expected_level = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, level=Level.QA, **kwargs):
+        kwargs.setdefault("initial", {}).setdefault("expected_level", level)
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].label = f"What did the {MEETING_NAME[level]} decide?"
+        self.fields["outcome"].choices = [
+            Choice(o.value, o.label, hint=OUTCOME_HINTS.get((level, o), EXTEND_HINT)) for o in OUTCOMES[level]]
 
 
 class PlanForm(GovFormMixin, forms.Form):
@@ -171,6 +192,13 @@ class MemberRows(BaseRows):
         return "; ".join(f"{r['name']} ({r['role']})" if r.get("role") else r["name"] for r in self.filled())
 
 
+def preselect_only_choice(form, name):
+    """When only one answer is possible, it is chosen already (the person still sends the form to record it)."""
+    choices = list(form.fields[name].choices)
+    if len(choices) == 1:
+        form.initial.setdefault(name, choices[0][0])
+
+
 class SprgDecisionForm(RowsMixin, GovFormMixin, forms.Form):
     row_sets = {"members_present": MemberRows}
     decision = forms.ChoiceField(label="SPRG decision", widget=forms.RadioSelect,
@@ -190,6 +218,7 @@ class SprgDecisionForm(RowsMixin, GovFormMixin, forms.Form):
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["decision"].choices = choices
+        preselect_only_choice(self, "decision")
 
 
 class ConditionRow(RowForm):
@@ -262,6 +291,7 @@ class SignOffForm(GovFormMixin, forms.Form):
     def __init__(self, *args, capacities=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["capacity"].choices = capacities
+        preselect_only_choice(self, "capacity")
 
 
 class NotificationDoneForm(GovFormMixin, forms.Form):
@@ -277,3 +307,32 @@ class VisitForm(GovFormMixin, forms.Form):
                                  error_messages={"required": "Enter who visited"})
     findings = forms.CharField(label="Findings", widget=forms.Textarea(attrs={"rows": 5}), max_length=20000,
                                error_messages={"required": "Enter the findings"})
+
+
+class CaseFilterForm(forms.Form):
+    """The cases list's filters (a GET form: it changes nothing, so no one-time token)."""
+
+    status = forms.ChoiceField(label="Cases", required=False, initial="open",
+                               choices=[("open", "Open"), ("ended", "Closed or ended"), ("all", "All")])
+    level = forms.ChoiceField(label="Level", required=False, choices=[("", "Any level")] + list(Level.choices))
+    route = forms.ChoiceField(label="Suspension route", required=False,
+                              choices=[("", "Any route")] + [c for c in Route.choices if c[0] != Route.NONE])
+    owner = forms.ModelChoiceField(label="Owner", required=False, empty_label="Anyone",
+                                   queryset=None)
+    quiet = forms.IntegerField(label="No activity for at least (days)", required=False, min_value=1,
+                               max_value=3650, widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+                               error_messages={"invalid": "Enter a whole number of days",
+                                               "min_value": "Enter at least 1 day",
+                                               "max_value": "Enter no more than 3650 days"})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from accounts.models import User
+
+        self.fields["owner"].queryset = User.objects.filter(owned_cases__isnull=False).distinct().order_by(
+            "first_name", "last_name")
+
+    def filters(self) -> dict:
+        d = self.cleaned_data if self.is_valid() else {}
+        return {"status": d.get("status") or "open", "level": d.get("level") or "", "route": d.get("route") or "",
+                "owner": d.get("owner"), "quiet_days": d.get("quiet")}

@@ -3,13 +3,22 @@
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.dates import long_date
 from core.models import CheckedUpload
+from core.rules import transition_permission
 from providers.models import Provider
 
 from . import permissions as perms
+
+# The state machine asks the same rules as the services, in django-fsm's permission(instance, user) order.
+CQM_MOVES = transition_permission(perms.can_move_case)
+SPRG_DECIDES = transition_permission(perms.can_record_sprg_decision)
+DMT_DECIDES = transition_permission(perms.can_record_dmt_decision)
+SIGNATORIES_SIGN = transition_permission(perms.can_sign_off)
 
 
 class Level(models.TextChoices):
@@ -35,21 +44,104 @@ def has_plan_if_needed(case) -> bool:
     return _at_plan_level_has_plan(case)
 
 
-def review_satisfactory(case) -> bool:
-    """Close or step down only after a performance review found improvement satisfactory (at QA: a QA meeting)."""
-    if case.level == Level.QA:
-        return case.meetings.filter(level=Level.QA).exists()
-    review = case.latest_review()
-    return review is not None and review.verdict == PerformanceReview.Verdict.SATISFACTORY
+class MeetingOutcome(models.TextChoices):
+    """What a meeting on the ladder decided (docs/process.md section 3, "ways out"). Blank: not recorded (meetings
+    recorded before outcomes were structured keep their old text in the outcome notes)."""
+
+    RESOLVED = "resolved", "Issues resolved"
+    NOT_RESOLVED = "not_resolved", "Issues not resolved"
+    SATISFACTORY = "satisfactory", "Improvement satisfactory"
+    EXTEND = "extend", "Extend the timescales"
+    NOT_SATISFACTORY = "not_satisfactory", "Improvement not satisfactory"
 
 
-def qa_meeting_held(case) -> bool:
-    """A QA meeting decides whether the issues are resolved; without one there is nothing to escalate from."""
-    return case.meetings.filter(level=Level.QA).exists()
+# The outcomes each level's meeting can reach, in the order the meeting form offers them.
+OUTCOMES = {
+    Level.QA: [MeetingOutcome.RESOLVED, MeetingOutcome.NOT_RESOLVED],
+    Level.PPM: [MeetingOutcome.SATISFACTORY, MeetingOutcome.EXTEND, MeetingOutcome.NOT_SATISFACTORY],
+    Level.JIMP: [MeetingOutcome.SATISFACTORY, MeetingOutcome.EXTEND, MeetingOutcome.NOT_SATISFACTORY],
+    Level.SOSG: [MeetingOutcome.SATISFACTORY, MeetingOutcome.EXTEND, MeetingOutcome.NOT_SATISFACTORY],
+}
+# What each outcome lets the CQM do next (the hint on the meeting form), per level.
+OUTCOME_HINTS = {
+    (Level.QA, MeetingOutcome.RESOLVED): "The case can be closed",
+    (Level.QA, MeetingOutcome.NOT_RESOLVED): "The case can be escalated to PPM",
+    (Level.PPM, MeetingOutcome.SATISFACTORY): "The case can be closed",
+    (Level.PPM, MeetingOutcome.NOT_SATISFACTORY): "The case can be escalated to JIMP",
+    (Level.JIMP, MeetingOutcome.SATISFACTORY): "The case can be closed or stepped down to PPM",
+    (Level.JIMP, MeetingOutcome.NOT_SATISFACTORY): "The case can be escalated to SOSG",
+    (Level.SOSG, MeetingOutcome.SATISFACTORY): "The case can be stepped down to JIMP or PPM, or closed",
+    (Level.SOSG, MeetingOutcome.NOT_SATISFACTORY): "The SPRG can consider suspending placements, or the case can "
+                                                   "be referred under the Provider Failure Policy",
+}
+EXTEND_HINT = "The case stays at this level: for example, the DAP/CAP was just agreed or needs more time"
+# "The last PPM on 3 November 2026 agreed to extend the timescales": the meeting's name and what it decided.
+MEETING_NAME = {Level.QA: "QA meeting", Level.PPM: "PPM", Level.JIMP: "JIMP meeting", Level.SOSG: "SOSG meeting"}
+OUTCOME_PHRASE = {
+    MeetingOutcome.RESOLVED: "found the issues resolved",
+    MeetingOutcome.NOT_RESOLVED: "found the issues not resolved",
+    MeetingOutcome.SATISFACTORY: "found the improvement satisfactory",
+    MeetingOutcome.EXTEND: "agreed to extend the timescales",
+    MeetingOutcome.NOT_SATISFACTORY: "found the improvement not satisfactory",
+}
+GOOD_OUTCOMES = {MeetingOutcome.RESOLVED, MeetingOutcome.SATISFACTORY}
+BAD_OUTCOMES = {MeetingOutcome.NOT_RESOLVED, MeetingOutcome.NOT_SATISFACTORY}
 
 
-def review_not_satisfactory(case) -> bool:
-    """The latest performance review at this level found the improvement not satisfactory."""
+def latest_meeting_here(case):
+    """The latest meeting held at the case's current level since the case reached that level (or None).
+
+    A page asks this once for every guard of every move; `remember_latest_meeting` lets it be read once."""
+    if case.level not in LADDER:
+        return None
+    remembered = getattr(case, "_latest_meeting_here", None)
+    if remembered is not None and remembered[0] == (case.level, case.level_since):
+        return remembered[1]
+    return case.meetings.filter(level=case.level, recorded_at__gte=case.level_since).order_by(
+        "-meeting_date", "-id").first()
+
+
+def remember_latest_meeting(case):
+    """For a page drawing one state of the case: keep its latest meeting here on the instance (a move changes
+    the level or its date, and then it is read again). Services, which record meetings, do not call this."""
+    case._latest_meeting_here = None
+    case._latest_meeting_here = ((case.level, case.level_since), latest_meeting_here(case))
+
+
+def _latest_outcome(case) -> str:
+    meeting = latest_meeting_here(case)
+    return meeting.outcome if meeting else ""
+
+
+def _skips_to(case, target) -> bool:
+    """Escalating past a step: allowed with a recorded rationale, which the service asks for instead of a meeting."""
+    return case.level in STEP and STEP[target] - STEP[case.level] > 1
+
+
+def meeting_found_resolved(case) -> bool:
+    """The last meeting at this level found the issues resolved or the improvement satisfactory."""
+    return _latest_outcome(case) in GOOD_OUTCOMES
+
+
+def qa_meeting_not_resolved(case) -> bool:
+    """The last QA meeting found the issues not resolved."""
+    return _latest_outcome(case) == MeetingOutcome.NOT_RESOLVED
+
+
+def ppm_not_satisfactory_or_skip(case) -> bool:
+    """The last PPM found the improvement not satisfactory, or a step is skipped with a rationale."""
+    return _skips_to(case, Level.JIMP) or _latest_outcome(case) == MeetingOutcome.NOT_SATISFACTORY
+
+
+def jimp_not_satisfactory_or_skip(case) -> bool:
+    """The last JIMP meeting found the improvement not satisfactory, or a step is skipped with a rationale."""
+    return _skips_to(case, Level.SOSG) or _latest_outcome(case) == MeetingOutcome.NOT_SATISFACTORY
+
+
+def sosg_not_satisfactory(case) -> bool:
+    """The last SOSG meeting or the latest performance review found the improvement not satisfactory."""
+    if _latest_outcome(case) == MeetingOutcome.NOT_SATISFACTORY:
+        return True
     review = case.latest_review()
     return review is not None and review.verdict == PerformanceReview.Verdict.ESCALATE
 
@@ -69,6 +161,15 @@ class Route(models.TextChoices):
 
 
 ROUTE_IDLE = [Route.NONE, Route.OVERSIGHT]
+ROUTE_SUMMARY = {
+    Route.NONE: "", Route.AT_RISK: "Route 1: at risk of suspension",
+    Route.SUSPENSION_PROPOSED: "Route 2: suspension report awaiting DMT",
+    Route.SUSPENSION_ENDORSED: "Route 2: suspension awaiting sign-off",
+    Route.SUSPENDED: "Route 2: placements suspended",
+    Route.LIFTING_PROPOSED: "Green: lifting report awaiting DMT",
+    Route.LIFTING_ENDORSED: "Green: lifting awaiting sign-off",
+    Route.OVERSIGHT: "Greater initial oversight", Route.PROVIDER_FAILURE: "Provider Failure Policy",
+}
 
 # The one rule for an open case: on the ladder, and not ended by the Provider Failure Policy through the suspension
 # route. EscalationCase.objects.open() / .closed() and case.is_open are this rule, and so is the database's
@@ -136,6 +237,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     route = FSMField(max_length=24, choices=Route.choices, default=Route.NONE, protected=True)
     route_deadline = models.DateField(null=True, blank=True, help_text="Route 1 compliance decision due")
     oversight_until = models.DateField(null=True, blank=True, help_text="Greater initial oversight ends")
+    level_since = models.DateTimeField(default=timezone.now, help_text="When the case reached its current level")
     reopened_from = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT,
                                          related_name="reopened_as")
 
@@ -163,6 +265,11 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
         return self.level in LADDER and self.route != Route.PROVIDER_FAILURE
 
     @property
+    def ended_under_failure_policy(self) -> bool:
+        """Ended under the Provider Failure Policy, from the ladder or the suspension route: final, never reopened."""
+        return self.level == Level.PROVIDER_FAILURE or self.route == Route.PROVIDER_FAILURE
+
+    @property
     def step(self) -> int | None:
         return STEP.get(self.level)
 
@@ -172,6 +279,19 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
             Level.QA: "govuk-tag--yellow", Level.PPM: "govuk-tag--orange", Level.JIMP: "govuk-tag--red",
             Level.SOSG: "govuk-tag--purple", Level.CLOSED: "govuk-tag--grey", Level.PROVIDER_FAILURE: "govuk-tag--red",
         }[self.level]
+
+    @property
+    def next_decision_due(self):
+        """When the next suspension-route decision is due, if one has a date: none once the case has ended, and
+        none while a DMT-endorsed report waits for its signatures (the date kept is DMT's, already met)."""
+        if not self.is_open or self.route in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED):
+            return None
+        return self.route_deadline
+
+    @property
+    def route_summary(self) -> str:
+        """The suspension route in a few words, for lists beside the ladder level ("" when no route is running)."""
+        return ROUTE_SUMMARY[self.route]
 
     @property
     def route_tag(self) -> str:
@@ -199,55 +319,56 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=Level.QA, target=Level.PPM, permission=perms.can_move_case,
-                conditions=[case_not_ended, qa_meeting_held], custom={"label": "Escalate to PPM", "kind": "escalate"})
+    @transition(field=level, source=Level.QA, target=Level.PPM, permission=CQM_MOVES,
+                conditions=[case_not_ended, qa_meeting_not_resolved],
+                custom={"label": "Escalate to PPM", "kind": "escalate"})
     def escalate_to_ppm(self, *, by=None, description=None):
         """QA meeting: issues not resolved (docs/process.md section 3, step 1 -> 2)."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=[Level.QA, Level.PPM], target=Level.JIMP, permission=perms.can_move_case,
-                conditions=[case_not_ended, has_plan_if_needed],
+    @transition(field=level, source=[Level.QA, Level.PPM], target=Level.JIMP, permission=CQM_MOVES,
+                conditions=[case_not_ended, has_plan_if_needed, ppm_not_satisfactory_or_skip],
                 custom={"label": "Escalate to JIMP", "kind": "escalate"})
     def escalate_to_jimp(self, *, by=None, description=None):
-        """PPM review not satisfactory, or straight from QA with a rationale (docs/process.md section 3, step 3)."""
+        """PPM found the improvement not satisfactory, or straight from QA with a rationale (docs/process.md, 3)."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=level, source=[Level.QA, Level.PPM, Level.JIMP], target=Level.SOSG,
-                permission=perms.can_move_case, conditions=[case_not_ended, has_plan_if_needed],
+                permission=CQM_MOVES, conditions=[case_not_ended, has_plan_if_needed, jimp_not_satisfactory_or_skip],
                 custom={"label": "Escalate to SOSG", "kind": "escalate"})
     def escalate_to_sosg(self, *, by=None, description=None):
-        """JIMP review not satisfactory, or a skip with a rationale (docs/process.md section 3, step 4)."""
+        """JIMP found the improvement not satisfactory, or a skip with a rationale (docs/process.md section 3)."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=[Level.JIMP, Level.SOSG], target=Level.PPM, permission=perms.can_move_case,
-                conditions=[case_not_ended, review_satisfactory],
+    @transition(field=level, source=[Level.JIMP, Level.SOSG], target=Level.PPM, permission=CQM_MOVES,
+                conditions=[case_not_ended, meeting_found_resolved],
                 custom={"label": "Step down to PPM", "kind": "step_down"})
     def step_down_to_ppm(self, *, by=None, description=None):
         """Improvement satisfactory: less intensive oversight."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=Level.SOSG, target=Level.JIMP, permission=perms.can_move_case,
-                conditions=[case_not_ended, review_satisfactory],
+    @transition(field=level, source=Level.SOSG, target=Level.JIMP, permission=CQM_MOVES,
+                conditions=[case_not_ended, meeting_found_resolved],
                 custom={"label": "Step down to JIMP", "kind": "step_down"})
     def step_down_to_jimp(self, *, by=None, description=None):
-        """SOSG review satisfactory: back to the multi-agency panel."""
+        """SOSG found the improvement satisfactory: back to the multi-agency panel."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=LADDER, target=Level.CLOSED, permission=perms.can_move_case,
-                conditions=[case_not_ended, review_satisfactory, route_idle],
+    @transition(field=level, source=LADDER, target=Level.CLOSED, permission=CQM_MOVES,
+                conditions=[case_not_ended, meeting_found_resolved, route_idle],
                 custom={"label": "Close the case", "kind": "close"})
     def close(self, *, by=None, description=None):
         """Issues resolved / improvement satisfactory: back to normal contract monitoring."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=level, source=Level.SOSG, target=Level.PROVIDER_FAILURE, permission=perms.can_move_case,
-                conditions=[case_not_ended, review_not_satisfactory, route_idle],
+    @transition(field=level, source=Level.SOSG, target=Level.PROVIDER_FAILURE, permission=CQM_MOVES,
+                conditions=[case_not_ended, sosg_not_satisfactory, route_idle],
                 custom={"label": "Refer under the Provider Failure Policy", "kind": "failure"})
     def refer_provider_failure(self, *, by=None, description=None):
         """SOSG review not satisfactory and the provider cannot continue (docs/process.md: Provider Failure Policy)."""
@@ -262,21 +383,21 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=route, source=ROUTE_IDLE, target=Route.AT_RISK, permission=perms.can_record_sprg_decision,
+    @transition(field=route, source=ROUTE_IDLE, target=Route.AT_RISK, permission=SPRG_DECIDES,
                 conditions=[case_is_open], custom={"label": "SPRG agrees 'at risk' status (Route 1)"})
     def agree_at_risk(self, *, by=None, description=None):
         """Route 1 step 1: the SPRG agrees 'at risk' status."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=route, source=Route.AT_RISK, target=Route.OVERSIGHT, permission=perms.can_record_sprg_decision,
+    @transition(field=route, source=Route.AT_RISK, target=Route.OVERSIGHT, permission=SPRG_DECIDES,
                 custom={"label": "SPRG: improvement plan fully complied with"})
     def route1_fully_complied(self, *, by=None, description=None):
         """Route 1 step 5: reverts to routine monitoring with greater initial oversight."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=route, source=Route.AT_RISK, target=Route.AT_RISK, permission=perms.can_record_sprg_decision,
+    @transition(field=route, source=Route.AT_RISK, target=Route.AT_RISK, permission=SPRG_DECIDES,
                 custom={"label": "SPRG: partly complied, extend the deadline"})
     def route1_extend(self, *, by=None, description=None):
         """Route 1 step 5: partial compliance, progress made, deadline extended."""
@@ -284,14 +405,14 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.AT_RISK, target=Route.SUSPENSION_PROPOSED,
-                permission=perms.can_record_sprg_decision, custom={"label": "SPRG: not complied, go to Route 2"})
+                permission=SPRG_DECIDES, custom={"label": "SPRG: not complied, go to Route 2"})
     def route1_not_complied(self, *, by=None, description=None):
         """Route 1 step 5: little or no progress; proceed to suspension (Route 2 - Red)."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=ROUTE_IDLE, target=Route.SUSPENSION_PROPOSED,
-                permission=perms.can_record_sprg_decision, conditions=[case_is_open],
+                permission=SPRG_DECIDES, conditions=[case_is_open],
                 custom={"label": "SPRG: urgent safety concerns, go straight to Route 2"})
     def urgent_route2(self, *, by=None, description=None):
         """Route 2 used without Route 1 where there are urgent safety concerns."""
@@ -299,7 +420,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.SUSPENSION_PROPOSED, target=Route.SUSPENSION_ENDORSED,
-                permission=perms.can_record_dmt_decision, conditions=[has_suspension_report],
+                permission=DMT_DECIDES, conditions=[has_suspension_report],
                 custom={"label": "DMT endorses the suspension report"})
     def dmt_endorse_suspension(self, *, by=None, description=None):
         """Route 2 step 1-3: DMT endorses; the DASS (and ICB where relevant) signs off next."""
@@ -307,7 +428,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.SUSPENSION_PROPOSED, target=Route.AT_RISK,
-                permission=perms.can_record_dmt_decision, conditions=[has_suspension_report],
+                permission=DMT_DECIDES, conditions=[has_suspension_report],
                 custom={"label": "DMT does not endorse: back to Route 1"})
     def dmt_decline_suspension(self, *, by=None, description=None):
         """Route 2 step 2: not endorsed; back to the start of Route 1 or an extension of its monitoring."""
@@ -315,7 +436,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.SUSPENSION_ENDORSED, target=Route.SUSPENDED,
-                permission=perms.can_sign_off, conditions=[sign_offs_complete],
+                permission=SIGNATORIES_SIGN, conditions=[sign_offs_complete],
                 custom={"label": "Suspension signed off"})
     def suspend(self, *, by=None, description=None):
         """Route 2 step 3: the DASS (and GM ICB colleague where relevant) signed: the suspension is in force."""
@@ -323,21 +444,21 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.SUSPENDED, target=Route.LIFTING_PROPOSED,
-                permission=perms.can_record_sprg_decision, custom={"label": "SPRG agrees sufficient progress (Green)"})
+                permission=SPRG_DECIDES, custom={"label": "SPRG agrees sufficient progress (Green)"})
     def sufficient_progress(self, *, by=None, description=None):
         """Route 2 step 7: progress to the Green route; the CQM writes a lifting report."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.SUSPENDED, target=Route.PROVIDER_FAILURE,
-                permission=perms.can_record_sprg_decision, custom={"label": "SPRG: provider failed to comply"})
+                permission=SPRG_DECIDES, custom={"label": "SPRG: provider failed to comply"})
     def provider_failed(self, *, by=None, description=None):
         """Route 2 step 7: refer to the Provider Failure Policy; the case ends, the provider is flagged."""
 
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.LIFTING_PROPOSED, target=Route.LIFTING_ENDORSED,
-                permission=perms.can_record_dmt_decision, conditions=[has_lifting_report],
+                permission=DMT_DECIDES, conditions=[has_lifting_report],
                 custom={"label": "DMT endorses lifting"})
     def dmt_endorse_lifting(self, *, by=None, description=None):
         """Green step 2: DMT endorses the lifting report."""
@@ -345,14 +466,14 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     @fsm_log_by
     @fsm_log_description
     @transition(field=route, source=Route.LIFTING_PROPOSED, target=Route.SUSPENDED,
-                permission=perms.can_record_dmt_decision, conditions=[has_lifting_report],
+                permission=DMT_DECIDES, conditions=[has_lifting_report],
                 custom={"label": "DMT does not endorse lifting"})
     def dmt_decline_lifting(self, *, by=None, description=None):
         """Green step 2 refused: the suspension stays in force."""
 
     @fsm_log_by
     @fsm_log_description
-    @transition(field=route, source=Route.LIFTING_ENDORSED, target=Route.OVERSIGHT, permission=perms.can_sign_off,
+    @transition(field=route, source=Route.LIFTING_ENDORSED, target=Route.OVERSIGHT, permission=SIGNATORIES_SIGN,
                 conditions=[sign_offs_complete], custom={"label": "Lifting signed off"})
     def lift(self, *, by=None, description=None):
         """Green steps 2-5: signed off; routine monitoring with greater initial oversight (and any conditions)."""
@@ -515,7 +636,9 @@ class CaseMeeting(models.Model):
     attendees = models.JSONField(default=list, help_text='[{"name": ..., "agency": ...}]')
     provider_attended = models.BooleanField()
     minutes = models.TextField()
-    outcome = models.TextField()
+    outcome = models.CharField(max_length=20, choices=MeetingOutcome.choices, blank=True,
+                               help_text="What the meeting decided; blank: not recorded")
+    outcome_notes = models.TextField(blank=True)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT)
     recorded_at = models.DateTimeField(auto_now_add=True)
 
@@ -524,6 +647,33 @@ class CaseMeeting(models.Model):
 
     def __str__(self):
         return f"{self.get_level_display()} on {self.meeting_date:%-d %B %Y}"
+
+    @property
+    def outcome_sentence(self) -> str:
+        """"The last PPM on 3 November 2026 agreed to extend the timescales"."""
+        said = OUTCOME_PHRASE.get(self.outcome, "has no outcome recorded")
+        return f"The last {MEETING_NAME[self.level]} on {long_date(self.meeting_date)} {said}"
+
+
+class LadderMove(models.Model):
+    """One move on the ladder: from where to where, the reason, the rationale when it skipped a step, and the
+    meeting whose outcome allowed it (none for a skip or a referral on a performance review)."""
+
+    case = models.ForeignKey(EscalationCase, on_delete=models.PROTECT, related_name="ladder_moves")
+    transition = models.CharField(max_length=40)
+    from_level = models.CharField(max_length=20, choices=Level.choices)
+    to_level = models.CharField(max_length=20, choices=Level.choices)
+    reason = models.TextField()
+    skip_rationale = models.TextField(blank=True)
+    meeting = models.ForeignKey(CaseMeeting, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    moved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    moved_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+
+    def __str__(self):
+        return f"{self.get_from_level_display()} to {self.get_to_level_display()} on {long_date(self.moved_at)}"
 
 
 class MeetingDocument(CheckedUpload):

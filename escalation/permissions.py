@@ -1,78 +1,66 @@
-"""Who may do what on an escalation case. Checks take (user, case) and return a bool."""
+"""Who may do what on an escalation case, as rules (core.rules): each is called `rule(user, case)`.
 
-from accounts import roles
-from accounts.roles import has_role
-from concerns.permissions import case_is_restricted, is_cleared_for_case
+The state machine's transitions use them through `core.rules.transition_permission`, so "How the process
+works" shows the same generated description the services use for their refusals."""
 
-CASEWORKERS = (roles.CONTRACT_OFFICER, roles.CQM)
+from accounts.permissions import (
+    has_a_role,
+    is_caseworker,
+    is_cqm,
+    is_dass,
+    is_dmt_member,
+    is_icb_colleague,
+    is_sprg_member,
+)
+from concerns.permissions import can_open_case, case_is_restricted, is_cleared_for_case  # noqa: F401
+from core.rules import permission, when
+
+can_see_cases = has_a_role
+
+#: The one clearance rule, for cases: a case holding a safeguarding-restricted concern is open only to people
+#: cleared for every restricted concern it holds; everyone else with a role sees only that the case exists.
+can_read_case = is_cleared_for_case
 
 
-def can_see_cases(user) -> bool:
-    return bool(roles.roles_of(user))
+@when("the case is open", refusal="This case has ended, so nothing more is recorded on it")
+def case_is_open(user, case) -> bool:
+    return case is not None and case.is_open
 
 
-def can_read_case(user, case) -> bool:
-    """May see what is recorded on the case (and act on it): the one clearance rule, for cases. A case holding a
-    safeguarding-restricted concern is open only to people cleared for every restricted concern it holds;
-    everyone else with a role sees only that the case exists (reference, provider, level, route, dates)."""
-    return is_cleared_for_case(user, case)
+@when("the case has ended", refusal="This case is still open")
+def case_has_ended(user, case) -> bool:
+    return case is not None and not case.is_open
+
+
+@when("the case did not end under the Provider Failure Policy",
+      refusal="This case ended under the Provider Failure Policy, so it cannot be reopened. If the provider carries "
+              "on and there are new concerns, open a new case from the provider's page.")
+def case_may_reopen(user, case) -> bool:
+    return case is not None and not case.ended_under_failure_policy
 
 
 def is_restricted(case) -> bool:
     return case_is_restricted(case)
 
 
-def can_open_case(user, case=None) -> bool:
-    """CQMs own cases (docs/process.md 'Who does what')."""
-    return has_role(user, roles.CQM)
-
-
-def can_move_case(instance, user) -> bool:
-    """A CQM decides every move on the ladder (django-fsm's permission(instance, user) order)."""
-    return has_role(user, roles.CQM)
-
-
-def can_record_meeting(user, case) -> bool:
-    return has_role(user, *CASEWORKERS) and case.is_open and can_read_case(user, case)
-
-
-def can_manage_plan(user, case) -> bool:
-    return has_role(user, *CASEWORKERS) and case.is_open and can_read_case(user, case)
-
-
-def can_record_review(user, case) -> bool:
-    return has_role(user, *CASEWORKERS) and case.is_open and can_read_case(user, case)
-
-
-def can_link_concern(user, case) -> bool:
-    return has_role(user, roles.CQM) and case.is_open and can_read_case(user, case)
-
-
-def can_reopen(user, case) -> bool:
-    return has_role(user, roles.CQM) and not case.is_open and can_read_case(user, case)
-
-
-def can_record_sprg_decision(instance, user) -> bool:
-    """An SPRG member records the group's decision; on a restricted case, only once the concerns are shared
-    with them (the decision's reasons would quote them)."""
-    return has_role(user, roles.SPRG_MEMBER) and can_read_case(user, instance)
-
-
-def can_record_dmt_decision(instance, user) -> bool:
-    """A DMT member records DMT's decision (not the report's author); cleared for a restricted case."""
-    return has_role(user, roles.DMT_MEMBER) and can_read_case(user, instance)
-
-
-def can_sign_off(instance, user) -> bool:
-    """The DASS signs, with an ICB colleague where jointly commissioned; no one signs twice or their own report.
-    On a restricted case the signatory must be cleared (the report quotes the concerns)."""
-    return has_role(user, roles.DASS, roles.ICB_COLLEAGUE) and can_read_case(user, instance)
-
-
-def can_write_report(user, case) -> bool:
-    return has_role(user, roles.CQM) and can_read_case(user, case)
-
-
-def can_keep_route_records(user, case) -> bool:
-    """Improvement plans, CQT visits and the notifications checklist: the CQT (officers and CQMs)."""
-    return has_role(user, *CASEWORKERS) and can_read_case(user, case)
+can_move_case = permission("Move a case on the escalation ladder, and change its deadlines",
+                           is_cqm & can_read_case)
+can_record_meeting = permission("Record a meeting on a case", is_caseworker & case_is_open & can_read_case)
+can_manage_plan = permission("Record a DAP/CAP and its actions", is_caseworker & case_is_open & can_read_case)
+can_record_review = permission("Record a performance review", is_caseworker & case_is_open & can_read_case)
+can_link_concern = permission("Link a concern to a case", is_cqm & case_is_open & can_read_case)
+can_reopen = permission("Reopen a case that has ended",
+                        is_cqm & case_has_ended & case_may_reopen & can_read_case)
+can_record_sprg_decision = permission("Record the SPRG's decision", is_sprg_member & can_read_case)
+can_write_report = permission("Write a suspension or lifting report for DMT", is_cqm & can_read_case)
+can_record_dmt_decision = permission("Record DMT's decision on a report", is_dmt_member & can_read_case)
+can_sign_off = permission("Sign off a suspension or its lifting", (is_dass | is_icb_colleague) & can_read_case)
+can_sign_as_dass = permission("Sign off as the DASS", is_dass & can_read_case)
+can_sign_as_icb = permission("Co-sign as an ICB colleague (jointly commissioned services)",
+                             is_icb_colleague & can_read_case)
+#: Who signs in each capacity of a sign-off (SignOff.Capacity values). No one signs their own report or twice:
+#: that is a condition on the report, checked by the sign-off services and the case page alike.
+SIGNS_IN_CAPACITY = {"dass": can_sign_as_dass, "icb": can_sign_as_icb}
+can_record_route_work = permission("Record a route's improvement plan or a CQT visit",
+                                   is_caseworker & case_is_open & can_read_case)
+can_keep_route_records = permission("Keep a route's notifications checklist", is_caseworker & can_read_case)

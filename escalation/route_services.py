@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_fsm import TransitionNotAllowed, can_proceed, has_transition_perm
 
-from accounts import roles
-from accounts.roles import has_role
 from audit.services import record
 from core import outbox
+from core.dates import long_date, long_datetime
 from core.evidence import atomic_with_files, store_file, validate_evidence
+from core.rules import require
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from providers import services as provider_services
@@ -37,7 +37,7 @@ from .models import (
     SprgDecision,
     SprgMeeting,
 )
-from .services import StaleCase, _locked, _require, require_case_clearance
+from .services import StaleCase, _locked, _require
 
 ROUTE_1_WEEKS = 4  # docs/process.md, Route 1 step 5
 
@@ -53,7 +53,7 @@ SPRG_DECISIONS = {
 }
 
 
-def _one_month_after(day: datetime.date) -> datetime.date:
+def one_month_after(day: datetime.date) -> datetime.date:
     """The same day next month, or the month's last day (31 Jan -> 28/29 Feb)."""
     import calendar
 
@@ -95,7 +95,7 @@ def _sprg_start(*, user, case_id: int, meeting_date, members_present: str, notes
     if not notes.strip():
         raise ValidationError({"notes": "Enter the SPRG's reasons"})
     case = _locked(case_id)
-    _require(perms.can_record_sprg_decision(case, user), "Only SPRG members record the group's decisions")
+    require(perms.can_record_sprg_decision, user, case)
     _check_route(case, expected_route)
     meeting, _created = SprgMeeting.objects.get_or_create(
         meeting_date=meeting_date, defaults={"members_present": members_present.strip(), "recorded_by": user})
@@ -115,6 +115,9 @@ def _sprg_recorded(*, user, case, meeting, decision: str, notes: str, open_areas
     entry = SprgDecision.objects.create(
         meeting=meeting, case=case, decision=SPRG_DECISIONS[decision], recorded_by=user,
         notes=notes + (f"\nOpen areas: {open_areas_reason}" if open_areas_reason else ""))
+    plan = case.improvement_plan()
+    if plan is not None:  # the SPRG considered progress on the improvement plan: that is its review (Route 1 step 4)
+        deadlines.meet(case=case, kinds=[Deadline.Kind.PLAN_REVIEW], user=user, key_prefix=f"plan_review:{plan.pk}:")
     for what, due in after:
         deadlines.schedule(key=f"{what}:sprg:{entry.pk}", kind=DEADLINE_KIND[what], case=case, due_date=due)
     event = record(actor=user, obj=case, kind=f"sprg_{decision}", summary=f"SPRG: {SPRG_DECISIONS[decision]}",
@@ -126,7 +129,7 @@ def _sprg_recorded(*, user, case, meeting, decision: str, notes: str, open_areas
 
 
 def _sprg_label(meeting, decision):
-    return f"SPRG {meeting.meeting_date:%-d %b %Y}: {SPRG_DECISIONS[decision]}"
+    return f"SPRG {long_date(meeting.meeting_date)}: {SPRG_DECISIONS[decision]}"
 
 
 def agree_at_risk(*, user, case_id: int, meeting_date, members_present: str, notes: str,
@@ -160,15 +163,28 @@ def record_full_compliance(*, user, case_id: int, meeting_date, members_present:
                               after=[("oversight", oversight_until)])
 
 
+def current_route1_deadline(case):
+    """The Route 1 decision date now in force: the case's, or the live deadline row's when someone extended that
+    row from the deadlines list (whichever is later)."""
+    live = Deadline.objects.filter(case=case, kind=Deadline.Kind.ROUTE1_DECISION, status__in=deadlines.LIVE) \
+        .order_by("-due_date").values_list("due_date", flat=True).first()
+    return max(filter(None, [case.route_deadline, live]), default=None)
+
+
 def extend_route1_deadline(*, user, case_id: int, meeting_date, members_present: str, notes: str, new_deadline,
                            expected_route: str | None = None) -> SprgDecision:
     """Route 1 step 5: partly complied with, progress made; the decision is due on a later date."""
     with transaction.atomic():
         case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
                                     members_present=members_present, notes=notes, expected_route=expected_route)
-        if not new_deadline or (case.route_deadline and new_deadline <= case.route_deadline) \
-                or new_deadline <= timezone.localdate():
-            raise ValidationError({"new_deadline": "Enter a new deadline later than the current one"})
+        current = current_route1_deadline(case)
+        if not new_deadline:
+            raise ValidationError({"new_deadline": "Enter the new Route 1 deadline"})
+        if current and new_deadline <= current:
+            raise ValidationError({"new_deadline": f"The new Route 1 deadline must be after the current one, "
+                                                   f"{long_date(current)}"})
+        if new_deadline <= timezone.localdate():
+            raise ValidationError({"new_deadline": "The new Route 1 deadline must be in the future"})
         _transition(case, "route1_extend", user, notes)
         case.route_deadline = new_deadline
         deadlines.move(case=case, kind=Deadline.Kind.ROUTE1_DECISION, user=user, new_due_date=new_deadline,
@@ -210,7 +226,7 @@ def record_monthly_review(*, user, case_id: int, meeting_date, members_present: 
                                     members_present=members_present, notes=notes, expected_route=expected_route)
         if case.route != Route.SUSPENDED:
             raise TransitionNotAllowed("Monthly progress reviews are recorded while placements are suspended")
-        case.route_deadline = _one_month_after(meeting_date)
+        case.route_deadline = one_month_after(meeting_date)
         deadlines.meet(case=case, kinds=[Deadline.Kind.SPRG_MONTHLY], user=user)
         return _sprg_recorded(user=user, case=case, meeting=meeting, decision="monthly_review", notes=notes,
                               after=[("monthly", case.route_deadline)])
@@ -243,6 +259,7 @@ def record_provider_failure(*, user, case_id: int, meeting_date, members_present
                                     members_present=members_present, notes=notes, expected_route=expected_route)
         _transition(case, "provider_failed", user, notes)
         case.closed_at, case.closing_reason = timezone.now(), f"Provider Failure Policy: {notes}"
+        case.route_deadline = None  # an ended case has no next decision due
         deadlines.waive_all_for_case(case=case, user=user, reason="Case ended under the Provider Failure Policy")
         provider_services.flag_provider_failure(user=user, provider_id=case.provider_id, case=case,
                                                 on=timezone.localdate())
@@ -276,7 +293,7 @@ def create_improvement_plan(*, user, case_id: int, start_date, review_date) -> A
     """Route 1 step 3: the plan co-produced with the provider (areas, actions, owners, due dates)."""
     with transaction.atomic():
         case = _locked(case_id)
-        _require(perms.can_keep_route_records(user, case) and case.is_open)
+        require(perms.can_record_route_work, user, case)
         if case.route in ROUTE_IDLE:
             raise ValidationError({"start_date": "An improvement plan belongs to a running suspension route"})
         if case.improvement_plan() is not None:
@@ -288,6 +305,9 @@ def create_improvement_plan(*, user, case_id: int, start_date, review_date) -> A
                                          start_date=start_date, review_date=review_date, created_by=user)
         deadlines.schedule(key=f"plan_review:{plan.pk}:{review_date}", kind=Deadline.Kind.PLAN_REVIEW, case=case,
                            title="Review of the improvement plan", due_date=review_date)
+        # Route 1 step 3 is done: the "improvement plan co-produced" deadline (started when the at-risk letter
+        # was delivered) is met.
+        deadlines.meet(case=case, kinds=[Deadline.Kind.IMPROVEMENT_PLAN], user=user)
         record(actor=user, obj=case, kind="improvement_plan_created", summary="Improvement plan recorded",
                changes={"start_date": start_date, "review_date": review_date})
     return plan
@@ -300,7 +320,7 @@ def write_report(*, user, case_id: int, body: str, conditional: bool = False, co
         raise ValidationError({"body": "Enter the report"})
     with transaction.atomic():
         case = _locked(case_id)
-        _require(perms.can_write_report(user, case), "Only a Contracts and Quality Manager writes the report")
+        require(perms.can_write_report, user, case)
         _check_route(case, expected_route)
         if case.route == Route.SUSPENSION_PROPOSED:
             kind = DecisionReport.Kind.SUSPENSION
@@ -357,7 +377,7 @@ def _report_for(case, report_version):
 def _dmt_start(*, user, case_id: int, waiting: str, report_version, expected_route):
     """Lock the case, check who decides, that this report is the one waiting for DMT, and segregation of duties."""
     case = _locked(case_id)
-    _require(perms.can_record_dmt_decision(case, user), "Only DMT members record DMT's decision")
+    require(perms.can_record_dmt_decision, user, case)
     _check_route(case, expected_route)
     if case.route != waiting:
         raise TransitionNotAllowed("There is no report waiting for DMT"
@@ -471,9 +491,8 @@ def record_dmt_decision(*, user, case_id: int, endorsed: bool, rationale: str, r
 def _sign(*, user, case_id: int, capacity: str, report_version, expected_route, waiting: str):
     """Lock the case, check the signatory's role, clearance and segregation; record this signature."""
     case = _locked(case_id)
-    role = {SignOff.Capacity.DASS: roles.DASS, SignOff.Capacity.ICB: roles.ICB_COLLEAGUE}.get(capacity)
-    _require(role is not None and has_role(user, role), "You do not hold the role to sign in that capacity")
-    require_case_clearance(user, case)
+    _require(capacity in perms.SIGNS_IN_CAPACITY, "Choose the capacity you sign in")
+    require(perms.SIGNS_IN_CAPACITY[capacity], user, case)
     _check_route(case, expected_route)
     if case.route != waiting:
         raise TransitionNotAllowed("Sign-off comes after DMT has endorsed the report"
@@ -519,7 +538,7 @@ def sign_off_suspension(*, user, case_id: int, capacity: str, report_version: in
         today = timezone.localdate()
         _transition(case, "suspend", user, summary)
         _set_placement(user, case, PlacementStatus.SUSPENDED, f"Suspension signed off ({report})", today)
-        case.route_deadline = _one_month_after(today)  # the SPRG considers progress monthly
+        case.route_deadline = one_month_after(today)  # the SPRG considers progress monthly
         deadlines.schedule(key=f"monthly:report:{report.pk}", kind=Deadline.Kind.SPRG_MONTHLY, case=case,
                            due_date=case.route_deadline)
         return _signed(user=user, case=case, report=report, entry=entry, summary=summary + ": placements suspended",
@@ -565,10 +584,10 @@ def mark_notification_done(*, user, notification_id: int, note: str = "", copy=N
         item = RouteNotification.objects.select_related("recipient").get(pk=notification_id)
         case = _locked(item.case_id)
         item = RouteNotification.objects.select_for_update().get(pk=notification_id)
-        _require(perms.can_keep_route_records(user, case), "Only the CQT records notifications")
+        require(perms.can_keep_route_records, user, case)
         if item.done_at:
             raise ValidationError({"note": f"{item.recipient} was already marked as notified by {item.done_by} "
-                                           f"on {timezone.localtime(item.done_at):%-d %B %Y %H:%M}"})
+                                           f"on {long_datetime(item.done_at)}"})
         item.done_by, item.done_at, item.note = user, timezone.now(), note
         if copy:
             try:
@@ -588,7 +607,7 @@ def record_visit(*, user, case_id: int, visit_date, visited_by: str, findings: s
     """Route 2 step 6: regular CQT visits while the provider is suspended."""
     with transaction.atomic():
         case = _locked(case_id)
-        _require(perms.can_keep_route_records(user, case) and case.is_open)
+        require(perms.can_record_route_work, user, case)
         if case.route not in (Route.SUSPENDED, Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED, Route.AT_RISK):
             raise ValidationError({"visit_date": "CQT visits are recorded while a provider is at risk or suspended"})
         if visit_date > timezone.localdate():

@@ -23,19 +23,12 @@ from .models import Route, RouteNotification, SignOff, SprgMeeting
 from .views import _case, _open_case, _run
 
 
-def sprg_choices(case):
-    names = {t.name for t in case.get_available_route_transitions()}
-    choices = [(k, v) for k, v in route_services.SPRG_DECISIONS.items() if k in names]
-    if case.route == Route.SUSPENDED:
-        choices.insert(0, ("monthly_review", route_services.SPRG_DECISIONS["monthly_review"]))
-    return choices
-
-
 def sprg_decision(request, pk):
     case = _open_case(request, pk)
-    if not perms.can_record_sprg_decision(case, request.user):
+    if not perms.can_record_sprg_decision(request.user, case):
         raise PermissionDenied("Only SPRG members record the group's decisions")
-    form = SprgDecisionForm(request.POST or None, choices=sprg_choices(case), initial={"expected_route": case.route})
+    form = SprgDecisionForm(request.POST or None, choices=selectors.sprg_choices(case),
+                            initial={"expected_route": case.route})
     return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.record_sprg_decision(user=request.user, case_id=case.pk, **d),
                     success="SPRG decision recorded", context={"heading": "Record an SPRG decision",
@@ -44,7 +37,7 @@ def sprg_decision(request, pk):
 
 def improvement_plan_create(request, pk):
     case = _open_case(request, pk)
-    if not perms.can_keep_route_records(request.user, case):
+    if not perms.can_record_route_work(request.user, case):
         raise PermissionDenied
     form = PlanForm(request.POST or None)
     del form.fields["kind"]
@@ -68,7 +61,7 @@ def report_write(request, pk):
 
 def dmt_decision(request, pk):
     case = _open_case(request, pk)
-    if not perms.can_record_dmt_decision(case, request.user):
+    if not perms.can_record_dmt_decision(request.user, case):
         raise PermissionDenied("Only DMT members record DMT's decision")
     report = case.current_report()
     suspension = case.route == Route.SUSPENSION_PROPOSED
@@ -82,7 +75,7 @@ def dmt_decision(request, pk):
 
 def sign_off(request, pk):
     case = _open_case(request, pk)
-    if not perms.can_sign_off(case, request.user):
+    if not perms.can_sign_off(request.user, case):
         raise PermissionDenied("Only the DASS or an ICB colleague signs off")
     report = case.current_report()
     capacities = []
@@ -118,7 +111,7 @@ def notification_done(request, pk, notification_id):
 
 def visit_create(request, pk):
     case = _open_case(request, pk)
-    if not perms.can_keep_route_records(request.user, case):
+    if not perms.can_record_route_work(request.user, case):
         raise PermissionDenied
     form = VisitForm(request.POST or None)
     return _run(request, case, form, "escalation/route_form.html",

@@ -1,10 +1,24 @@
+import datetime
+
+from django.urls import reverse
+from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import events_for
-from letters import permissions as letter_perms
 
 from . import permissions as perms
-from .models import LADDER, EscalationCase, Level
+from . import route_services
+from .models import (
+    EXTEND_HINT,
+    LADDER,
+    MEETING_NAME,
+    OUTCOME_HINTS,
+    EscalationCase,
+    Level,
+    Route,
+    latest_meeting_here,
+    remember_latest_meeting,
+)
 from .services import is_skip
 
 
@@ -12,9 +26,38 @@ def open_cases():
     return EscalationCase.objects.open().select_related("provider", "owner")
 
 
+def last_activity():
+    """When anything was last recorded on the case: its newest audit event (every change writes one)."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField, OuterRef, Subquery
+    from django.db.models.functions import Cast
+
+    from audit.models import Event
+
+    return Subquery(Event.objects.filter(content_type=ContentType.objects.get_for_model(EscalationCase),
+                                         object_id=Cast(OuterRef("pk"), CharField())).order_by("-at").values("at")[:1])
+
+
+def filtered_cases(*, status="open", level="", route="", owner=None, quiet_days=None):
+    """The cases list's filters: open (default), ended or all; a ladder level; a route state; an owner; and
+    "no activity for N days" (nothing recorded on the case since)."""
+    cases = EscalationCase.objects.select_related("provider", "owner")
+    cases = {"open": cases.open(), "ended": cases.closed()}.get(status, cases)
+    if level:
+        cases = cases.filter(level=level)
+    if route:
+        cases = cases.filter(route=route)
+    if owner:
+        cases = cases.filter(owner=owner)
+    if quiet_days is not None:
+        since = timezone.now() - datetime.timedelta(days=quiet_days)
+        cases = cases.annotate(last_activity=last_activity()).filter(last_activity__lt=since)
+    return cases.order_by("-opened_at", "-pk")
+
+
 def available_moves(case, user) -> list[dict]:
     """The ladder moves this user may take now: source state, guards and role all satisfied."""
-    if not perms.can_move_case(case, user):
+    if not perms.can_move_case(user, case):
         return []
     moves = []
     for transition in case.get_available_level_transitions():
@@ -29,7 +72,7 @@ def blocked_moves(case, user) -> list[str]:
     """Moves that exist from this level but whose guard is not met yet, with what is missing."""
     from .services import _why_not
 
-    if not perms.can_move_case(case, user) or not case.is_open:
+    if not perms.can_move_case(user, case) or not case.is_open:
         return []
     available = {t.name for t in case.get_available_level_transitions()}
     out = []
@@ -40,34 +83,85 @@ def blocked_moves(case, user) -> list[str]:
     return sorted(set(out))
 
 
+def next_step(case) -> str:
+    """In words, what the meeting on record at the case's current level allows next (shown to everyone cleared
+    for the case): "The last PPM on 3 November 2026 agreed to extend the timescales. The case stays at this
+    level: ..." Empty for an ended case."""
+    if not case.is_open:
+        return ""
+    meeting = latest_meeting_here(case)
+    name = MEETING_NAME[case.level]
+    if meeting is None:
+        return (f"No {name} has been recorded since the case reached this level. Record one with its outcome "
+                "before the case is closed or moved (unless a step is skipped, with a rationale).")
+    if not meeting.outcome:
+        return (f"{meeting.outcome_sentence}. Record a later {name} with its outcome before the case is closed or "
+                "moved.")
+    return f"{meeting.outcome_sentence}. {OUTCOME_HINTS.get((case.level, meeting.outcome), EXTEND_HINT)}."
+
+
 def ladder(case) -> list[dict]:
     return [{"level": lv, "step": i + 1, "current": case.level == lv} for i, lv in enumerate(LADDER)]
 
 
+def sprg_choices(case) -> list[tuple[str, str]]:
+    """The decisions the SPRG may record on the case now (the route transitions its state allows)."""
+    names = {t.name for t in case.get_available_route_transitions()}
+    choices = [(k, v) for k, v in route_services.SPRG_DECISIONS.items() if k in names]
+    if case.route == Route.SUSPENDED:
+        choices.insert(0, ("monthly_review", route_services.SPRG_DECISIONS["monthly_review"]))
+    return choices
+
+
+# What each route state waits for, who decides it, and how My work names it.
+WAITING = {
+    Route.AT_RISK: ("sprg", "SPRG decision on Route 1: complied, partly complied or not complied"),
+    Route.SUSPENDED: ("sprg", "SPRG monthly progress review while suspended"),
+    Route.SUSPENSION_PROPOSED: ("dmt", "Endorse or decline the suspension report"),
+    Route.LIFTING_PROPOSED: ("dmt", "Endorse or decline the lifting report"),
+    Route.SUSPENSION_ENDORSED: ("sign", "Sign off the suspension"),
+    Route.LIFTING_ENDORSED: ("sign", "Sign off the lifting of the suspension"),
+}
+ACTION_URLS = {"sprg": "escalation:sprg_decision", "dmt": "escalation:dmt_decision", "sign": "escalation:sign_off"}
+
+
+def decisions_waiting(user) -> list[dict]:
+    """The suspension-route decisions waiting on this person, soonest due first: a case is listed when the case
+    page would offer them the decision (route_actions: their role, their clearance, not the report's author, not
+    signed already). Only the route states their roles decide are read."""
+    deciders = {"sprg": perms.is_sprg_member(user, None), "dmt": perms.is_dmt_member(user, None),
+                "sign": perms.is_dass(user, None) or perms.is_icb_colleague(user, None)}
+    states = [state for state, (kind, _) in WAITING.items() if deciders[kind]]
+    if not states:
+        return []
+    items = []
+    for case in EscalationCase.objects.filter(route__in=states).select_related("provider").order_by("pk"):
+        kind, what = WAITING[case.route]
+        if route_actions(case, user)[kind]:
+            items.append({"case": case, "what": what, "due": case.next_decision_due,
+                          "url": reverse(ACTION_URLS[kind], args=[case.pk])})
+    return sorted(items, key=lambda item: (item["due"] is None, item["due"] or datetime.date.max, item["case"].pk))
+
+
 def route_actions(case, user) -> dict:
     """Which suspension-route actions this user may take now (buttons on the case page)."""
-    from accounts import roles
-    from accounts.roles import has_role
-
-    from .models import Route
-    from .route_views import sprg_choices
 
     report = case.current_report()
     waiting_dmt = case.route in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
     waiting_sign = case.route in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
     signed = set(report.sign_offs.values_list("signed_by_id", flat=True)) if report else set()
     needs = (report.required_capacities() - report.signed_capacities()) if (report and waiting_sign) else set()
-    can_sign = waiting_sign and user.pk not in signed and report.author_id != user.pk and (
-        ("dass" in needs and has_role(user, roles.DASS)) or ("icb" in needs and has_role(user, roles.ICB_COLLEAGUE)))
+    can_sign = waiting_sign and user.pk not in signed and report.author_id != user.pk and any(
+        perms.SIGNS_IN_CAPACITY[capacity](user, case) for capacity in needs if capacity in perms.SIGNS_IN_CAPACITY)
     return {
-        "sprg": case.is_open and perms.can_record_sprg_decision(case, user) and bool(sprg_choices(case)),
+        "sprg": case.is_open and perms.can_record_sprg_decision(user, case) and bool(sprg_choices(case)),
         "report": waiting_dmt and perms.can_write_report(user, case),
-        "dmt": waiting_dmt and report is not None and perms.can_record_dmt_decision(case, user)
+        "dmt": waiting_dmt and report is not None and perms.can_record_dmt_decision(user, case)
         and report.author_id != user.pk,
         "sign": bool(can_sign),
-        "improvement_plan": perms.can_keep_route_records(user, case) and case.is_open
+        "improvement_plan": perms.can_record_route_work(user, case)
         and case.route not in (Route.NONE, Route.OVERSIGHT) and case.improvement_plan() is None,
-        "visit": perms.can_keep_route_records(user, case) and case.is_open
+        "visit": perms.can_record_route_work(user, case)
         and case.route in (Route.AT_RISK, Route.SUSPENDED, Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED),
         "notifications": perms.can_keep_route_records(user, case),
         "report_obj": report,
@@ -93,6 +187,7 @@ def case_page(case, user) -> dict:
     if not perms.can_read_case(user, case):
         # Only that the case exists and where it stands: no free text, minutes, documents, reasons or letters.
         return {"case": case, "cleared": False, "ladder": ladder(case), "concerns": case.concerns.all()}
+    remember_latest_meeting(case)
     return {
         "case": case,
         "cleared": True,
@@ -100,14 +195,16 @@ def case_page(case, user) -> dict:
         "moves": available_moves(case, user),
         "blocked": blocked_moves(case, user),
         "meetings": case.meetings.prefetch_related("documents").select_related("recorded_by"),
+        "next_step": next_step(case),
+        "ladder_moves": case.ladder_moves.select_related("moved_by", "meeting"),
+        "final": "" if perms.case_may_reopen(user, case) else perms.case_may_reopen.refusal,
         "plans": case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"),
         "concerns": case.concerns.all(),
         "events": events_for(case)[:100],
         "route": route_actions(case, user),
         "deadlines": with_case_clearance(user, case.deadlines.select_related("case"), lambda d: case),
         "letters": case.letters.all(),
-        "can_draft_letters": letter_perms.can_draft(user, case),
-        "can_change_deadlines": perms.can_move_case(case, user),
+        "can_change_deadlines": perms.can_move_case(user, case),
         "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
         "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
         "visits": case.visits.all(),

@@ -11,8 +11,11 @@ from django_fsm import TransitionNotAllowed, can_proceed
 from audit.services import record
 from concerns import services as concern_services
 from concerns.models import Concern, RiskAssessment
+from concerns.permissions import RESTRICTED_CASE_MESSAGE
 from core import outbox
+from core.dates import long_date
 from core.evidence import atomic_with_files, save_checked_uploads
+from core.rules import require
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from providers.models import Provider
@@ -21,15 +24,20 @@ from . import permissions as perms
 from . import tasks
 from .models import (
     LADDER,
+    MEETING_NAME,
+    OUTCOMES,
     STEP,
     ActionPlan,
     CaseMeeting,
     EscalationCase,
+    LadderMove,
     Level,
     MeetingDocument,
     PerformanceReview,
     PlanAction,
     ProgressNote,
+    has_plan_if_needed,
+    latest_meeting_here,
     route_idle,
 )
 
@@ -43,20 +51,12 @@ def _require(allowed: bool, message: str = "You do not have permission to do tha
         raise PermissionDenied(message)
 
 
-RESTRICTED_MESSAGE = ("This case holds safeguarding-restricted concerns you are not cleared for. Ask a Contracts and "
-                      "Quality Manager or a safeguarding lead to share them with you.")
+RESTRICTED_MESSAGE = RESTRICTED_CASE_MESSAGE
 
 
 def require_case_clearance(user, case):
     """The one clearance rule for acting on a case: refuse anyone not cleared for its restricted concerns."""
-    _require(perms.can_read_case(user, case), RESTRICTED_MESSAGE)
-
-
-def log_restricted_access_denied(*, user, case) -> None:
-    """Record that someone was refused a restricted case's details (in its own transaction: the refusal stands)."""
-    with transaction.atomic():
-        record(actor=user, obj=case, kind="restricted_access_denied",
-               summary=f"{user} was refused the details of restricted case {case.reference}")
+    require(perms.can_read_case, user, case)
 
 
 def _locked(case_id: int) -> EscalationCase:
@@ -78,7 +78,7 @@ def recommended_level_for(provider: Provider) -> str | None:
 def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: str = "",
               jointly_commissioned: bool = False, reopened_from=None) -> EscalationCase:
     """Open a case at the recommended level, or another with a rationale; a provider has one open case."""
-    _require(perms.can_open_case(user), "Only a Contracts and Quality Manager opens escalation cases")
+    require(perms.can_open_case, user)
     if level not in LADDER:
         raise ValidationError({"level": "Choose the level to open the case at"})
     rationale = rationale.strip()
@@ -124,7 +124,7 @@ def open_case(*, user, provider_id: int, level: str, concern_ids=(), rationale: 
 def link_concern(*, user, case_id: int, concern_id: int) -> EscalationCase:
     with transaction.atomic():
         case = _locked(case_id)
-        _require(perms.can_link_concern(user, case), "Only a CQM links concerns to an open case")
+        require(perms.can_link_concern, user, case)
         concern = concern_services.link_to_case(user=user, concern_id=concern_id, case=case)
         record(actor=user, obj=case, kind="concern_linked", summary=f"Concern {concern.reference} linked",
                changes={"concern": concern.reference})
@@ -167,14 +167,20 @@ def _why_not(case, transition_name) -> str:
         return f"This move is not possible from {case.get_level_display()}"
     if transition_name in ("close", "refer_provider_failure") and not route_idle(case):
         return "Finish the suspension route first"
-    if transition_name.startswith("escalate") and case.level in (Level.PPM, Level.JIMP, Level.SOSG):
+    if transition_name.startswith("escalate") and not has_plan_if_needed(case):
         return "Record the DAP/CAP at this level before escalating"
-    if transition_name == "escalate_to_ppm":
-        return "Record the QA meeting before escalating to PPM"
     if transition_name == "refer_provider_failure":
-        return "A performance review must find the improvement not satisfactory first"
-    return "Record a performance review finding the improvement satisfactory first" \
-        if case.level != Level.QA else "Record the QA meeting first"
+        return "An SOSG meeting or a performance review must find the improvement not satisfactory first"
+    return meeting_decision(case)
+
+
+def meeting_decision(case) -> str:
+    """Why the meeting on record allows no such move: "The last PPM on 3 November 2026 agreed to extend the
+    timescales", or that no meeting at this level (with an outcome) is on record yet."""
+    meeting = latest_meeting_here(case)
+    if meeting is None:
+        return f"Record the {MEETING_NAME[case.level]} and its outcome first"
+    return meeting.outcome_sentence
 
 
 def _ladder_move(*, user, case_id: int, transition_name: str, reason: str, skip_rationale: str = "",
@@ -184,7 +190,7 @@ def _ladder_move(*, user, case_id: int, transition_name: str, reason: str, skip_
     reason, skip_rationale = reason.strip(), skip_rationale.strip()
     case = _locked(case_id)
     method = getattr(case, transition_name)
-    _require(perms.can_move_case(case, user), "Only a Contracts and Quality Manager moves a case up or down")
+    require(perms.can_move_case, user, case)
     _check_expected(case, expected_level)
     if not can_proceed(method):
         raise TransitionNotAllowed(_why_not(case, transition_name))
@@ -194,15 +200,24 @@ def _ladder_move(*, user, case_id: int, transition_name: str, reason: str, skip_
     if skipping and not skip_rationale:
         raise ValidationError({"skip_rationale": "Enter the clear rationale for skipping a step"})
     before = case.level
+    meeting = None if skipping else latest_meeting_here(case)
     method(by=user, description=reason)
+    case.level_since = timezone.now()
     if case.level not in LADDER:
         case.closed_at, case.closing_reason = timezone.now(), reason
+        case.route_deadline = None  # an ended case has no next decision due
         deadlines.waive_all_for_case(case=case, user=user, reason=f"Case {case.get_level_display().lower()}")
     case.save()
+    LadderMove.objects.create(case=case, transition=transition_name, from_level=before, to_level=case.level,
+                              reason=reason, skip_rationale=skip_rationale if skipping else "", meeting=meeting,
+                              moved_by=user, moved_at=case.level_since)
     event = record(actor=user, obj=case, kind=AUDIT_KIND[ladder_transitions()[transition_name]["kind"]],
-                   summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}",
+                   summary=f"{dict(Level.choices)[before]} → {case.get_level_display()}"
+                   + (", skipping a step" if skipping else ""),
                    changes={"level": [before, case.level], "transition": transition_name, "reason": reason,
-                            "skip_rationale": skip_rationale if skipping else ""})
+                            "skip_rationale": skip_rationale if skipping else "",
+                            "meeting": str(meeting) if meeting else "",
+                            "meeting_outcome": meeting.outcome if meeting else ""})
     outbox.enqueue(tasks.notify_case_team, case.pk, event.pk)
     return case
 
@@ -283,7 +298,9 @@ def reopen_case(*, user, case_id: int, level: str, reason: str) -> EscalationCas
         raise ValidationError({"reason": "Enter why the case is being reopened"})
     with transaction.atomic():
         old = _locked(case_id)
-        _require(perms.can_reopen(user, old), "Only a CQM reopens a closed case")
+        if not perms.case_may_reopen(user, old):  # final: say why, as the case page does
+            raise ValidationError({"reason": perms.case_may_reopen.refusal})
+        require(perms.can_reopen, user, old)
         if hasattr(old, "reopened_as"):
             raise ValidationError({"reason": f"{old.reference} was already reopened as {old.reopened_as.reference}"})
         new = open_case(user=user, provider_id=old.provider_id, level=level, rationale=f"Reopened: {reason}",
@@ -294,24 +311,38 @@ def reopen_case(*, user, case_id: int, level: str, reason: str) -> EscalationCas
 
 
 def record_meeting(*, user, case_id: int, meeting_date, attendees: list[dict], provider_attended: bool,
-                   minutes: str, outcome: str, files=()) -> CaseMeeting:
+                   minutes: str, outcome: str, outcome_notes: str = "", files=(),
+                   expected_level: str | None = None) -> CaseMeeting:
+    """A meeting at the case's current level, with its outcome (one of that level's choices), which sets the
+    ladder moves the case may make next."""
     with atomic_with_files():
         case = _locked(case_id)
-        _require(perms.can_record_meeting(user, case), "Only caseworkers record meetings on an open case")
+        require(perms.can_record_meeting, user, case)
+        _check_expected(case, expected_level)
         if meeting_date > timezone.localdate():
             raise ValidationError({"meeting_date": "Record a meeting once it has taken place"})
         if meeting_date < timezone.localtime(case.opened_at).date():
             raise ValidationError({"meeting_date": "The meeting cannot be before the case was opened"})
+        reached = timezone.localtime(case.level_since).date()
+        if meeting_date < reached:
+            raise ValidationError({"meeting_date": f"The case reached {MEETING_NAME[case.level].split()[0]} on "
+                                                   f"{long_date(reached)}: record meetings held since then"})
+        if outcome not in OUTCOMES[case.level]:
+            names = " or ".join(f"‘{o.label.lower()}’" for o in OUTCOMES[case.level])
+            raise ValidationError({"outcome": f"Choose the outcome of the {MEETING_NAME[case.level]}: {names}"})
         if not attendees:
             raise ValidationError({"attendees": "Enter at least one attendee and their agency"})
         meeting = CaseMeeting.objects.create(
             case=case, level=case.level, meeting_date=meeting_date, attendees=attendees,
-            provider_attended=provider_attended, minutes=minutes, outcome=outcome, recorded_by=user)
+            provider_attended=provider_attended, minutes=minutes, outcome=outcome,
+            outcome_notes=outcome_notes.strip(), recorded_by=user)
         names = [doc.original_name for doc in save_checked_uploads(
             lambda: MeetingDocument(meeting=meeting), files, uploaded_by=user, field="documents")]
-        record(actor=user, obj=case, kind="meeting_recorded", summary=f"{meeting} recorded",
+        record(actor=user, obj=case, kind="meeting_recorded",
+               summary=f"{meeting} recorded: {meeting.get_outcome_display().lower()}",
                changes={"meeting_date": meeting_date, "level": case.level, "attendees": attendees,
-                        "provider_attended": provider_attended, "outcome": outcome, "documents": names})
+                        "provider_attended": provider_attended, "outcome": outcome,
+                        "outcome_notes": meeting.outcome_notes, "documents": names})
     return meeting
 
 
@@ -323,7 +354,7 @@ def create_plan(*, user, case_id: int, kind: str, start_date, review_date) -> Ac
     route_services.create_improvement_plan, never here."""
     with transaction.atomic():
         case = _locked(case_id)
-        _require(perms.can_manage_plan(user, case), "Only caseworkers record plans on an open case")
+        require(perms.can_manage_plan, user, case)
         if kind not in LADDER_PLAN_KINDS:
             raise ValidationError({"kind": "Choose a Developmental Action Plan (DAP) or a Corrective Action Plan "
                                            "(CAP). An improvement plan is recorded from the suspension route."})
@@ -367,7 +398,7 @@ def _check_plan_takes_actions(case, plan):
 def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: str, due_date) -> PlanAction:
     with transaction.atomic():
         case, plan = _locked_plan(plan_id)
-        _require(perms.can_manage_plan(user, case))
+        require(perms.can_manage_plan, user, case)
         _check_plan_takes_actions(case, plan)
         if due_date < timezone.localdate():
             raise ValidationError({"due_date": "The due date must be today or in the future"})
@@ -384,7 +415,7 @@ def add_action(*, user, plan_id: int, area_of_concern: str, action: str, owner: 
 def update_action(*, user, action_id: int, status: str, evidence: str, due_date, reason: str = "") -> PlanAction:
     with transaction.atomic():
         case, item = _locked_action(action_id)
-        _require(perms.can_manage_plan(user, case))
+        require(perms.can_manage_plan, user, case)
         changes = {}
         if due_date != item.due_date:
             if not reason.strip():
@@ -416,7 +447,7 @@ def update_action(*, user, action_id: int, status: str, evidence: str, due_date,
 def add_progress_note(*, user, action_id: int, note: str) -> ProgressNote:
     with transaction.atomic():
         case, item = _locked_action(action_id)
-        _require(perms.can_manage_plan(user, case))
+        require(perms.can_manage_plan, user, case)
         entry = ProgressNote.objects.create(action=item, note=note, written_by=user)
         record(actor=user, obj=case, kind="progress_note_added",
                summary=f"Progress note added on the {item.plan.get_kind_display()}",
@@ -429,7 +460,7 @@ def record_review(*, user, plan_id: int, review_date, verdict: str, notes: str,
     """DAP/CAP performance review. 'Review timescales' moves the plan's review date, with the notes as reason."""
     with transaction.atomic():
         case, plan = _locked_plan(plan_id)
-        _require(perms.can_record_review(user, case), "Only caseworkers record reviews on an open case")
+        require(perms.can_record_review, user, case)
         if plan.kind not in LADDER_PLAN_KINDS:
             raise ValidationError({"verdict": "A performance review is of a DAP or CAP. The improvement plan is "
                                               "reviewed by the SPRG."})

@@ -1,9 +1,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from concerns import services as concern_services
 from concerns.models import RiskLevel
+from core.csv_export import SafeDictWriter, csv_response
 from core.once import already_sent, repeat_of
 from core.views import submit
 from providers.models import Provider
@@ -13,6 +16,7 @@ from . import selectors, services, workflow
 from .forms import (
     ActionForm,
     ActionUpdateForm,
+    CaseFilterForm,
     LinkConcernForm,
     MeetingForm,
     MoveForm,
@@ -22,15 +26,13 @@ from .forms import (
     ReopenForm,
     ReviewForm,
 )
-from .models import ActionPlan, EscalationCase, Level, MeetingDocument, PlanAction
+from .models import ActionPlan, EscalationCase, MeetingDocument, PlanAction
 
 
 def require_cleared(request, case) -> None:
     """403 for anyone not cleared for the case's safeguarding-restricted concerns; the attempt is recorded.
     Used by every page that shows what is recorded on a case or acts on it (cases, routes, letters, deadlines)."""
-    if not perms.can_read_case(request.user, case):
-        services.log_restricted_access_denied(user=request.user, case=case)
-        raise PermissionDenied(services.RESTRICTED_MESSAGE)
+    concern_services.require_case_clearance(user=request.user, case=case)
 
 
 def _case(request, pk, *, cleared=True) -> EscalationCase:
@@ -58,11 +60,29 @@ def _open_case(request, pk) -> EscalationCase:
 def case_list(request):
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
-    level = request.GET.get("level") or None
-    cases = EscalationCase.objects.select_related("provider", "owner")
-    cases = cases.filter(level=level) if level in Level.values else selectors.open_cases()
-    return render(request, "escalation/case_list.html", {"cases": cases[:300], "levels": Level.choices,
-                                                          "level": level})
+    form = CaseFilterForm(request.GET or None)
+    cases = selectors.filtered_cases(**form.filters())
+    if request.GET.get("format") == "csv":
+        return _cases_csv(cases)
+    page = Paginator(cases, 50).get_page(request.GET.get("page"))
+    return render(request, "escalation/case_list.html", {"form": form, "page": page})
+
+
+CASE_CSV_FIELDS = ["reference", "provider", "cqc_location_id", "level", "route", "owner", "opened", "ended"]
+
+
+def _cases_csv(cases):
+    """The filtered list as CSV: what the list shows, for everyone who may see the list (no free text)."""
+    response = csv_response("cases.csv")
+    writer = SafeDictWriter(response, fieldnames=CASE_CSV_FIELDS)
+    writer.writeheader()
+    for case in cases.iterator(chunk_size=2000):
+        writer.writerow({"reference": case.reference, "provider": case.provider.name,
+                         "cqc_location_id": case.provider.cqc_location_id, "level": case.get_level_display(),
+                         "route": case.route_summary, "owner": str(case.owner),
+                         "opened": case.opened_at.date().isoformat(),
+                         "ended": case.closed_at.date().isoformat() if case.closed_at else ""})
+    return response
 
 
 def case_open(request, provider_id):
@@ -103,7 +123,7 @@ def case_move(request, pk, transition_name):
     case = _case(request, pk)
     if transition_name not in services.LADDER_SERVICES:
         raise Http404
-    if not perms.can_move_case(case, request.user):
+    if not perms.can_move_case(request.user, case):
         raise PermissionDenied("Only a Contracts and Quality Manager moves a case up or down")
     skipping = case.is_open and services.is_skip(case, transition_name)
     form = MoveForm(request.POST or None, skipping=skipping, initial={"expected_level": case.level})
@@ -119,13 +139,15 @@ def meeting_create(request, pk):
     case = _open_case(request, pk)
     if not perms.can_record_meeting(request.user, case):
         raise PermissionDenied
-    form = MeetingForm(request.POST or None, request.FILES or None)
+    form = MeetingForm(request.POST or None, request.FILES or None, level=case.level)
     if form.adding_row and request.FILES:
         messages.warning(request, "Choose the documents again: files are not kept when you add another attendee")
     return _run(request, case, form, "escalation/meeting_form.html",
                 lambda d: services.record_meeting(user=request.user, case_id=case.pk, meeting_date=d["meeting_date"],
                                                   attendees=d["attendees"], provider_attended=d["provider_attended"],
-                                                  minutes=d["minutes"], outcome=d["outcome"], files=d["documents"]),
+                                                  minutes=d["minutes"], outcome=d["outcome"],
+                                                  outcome_notes=d["outcome_notes"], files=d["documents"],
+                                                  expected_level=d["expected_level"]),
                 success="Meeting recorded")
 
 
@@ -210,6 +232,9 @@ def link_concern(request, pk):
 
 def reopen(request, pk):
     case = _case(request, pk)
+    if not perms.case_may_reopen(request.user, case):
+        messages.error(request, perms.case_may_reopen.refusal)
+        return redirect(case)
     if not perms.can_reopen(request.user, case):
         raise PermissionDenied
     form = ReopenForm(request.POST or None)
@@ -222,6 +247,6 @@ def reopen(request, pk):
 def how_it_works(request):
     return render(request, "escalation/how_it_works.html", {
         "svg": workflow.svg(), "transitions": workflow.transition_rows("level"),
-        "route_transitions": workflow.transition_rows("route")})
+        "route_transitions": workflow.transition_rows("route"), "permissions": workflow.permission_rows()})
 
 

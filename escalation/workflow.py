@@ -37,8 +37,21 @@ def transition_rows(field_name: str = "level") -> list[dict]:
             for s, t, _name, label, conds, who in _transitions(field_name)]
 
 
+PERMISSION_AREAS = {"concerns": "Concerns", "escalation": "Escalation cases and suspension routes",
+                    "letters": "Letters", "accounts": "The register and settings"}
+
+
+def permission_rows() -> list[dict]:
+    """Every named permission with the description generated from its checks (core.rules), by area."""
+    from core.rules import REGISTRY
+
+    return [{"area": title, "rules": [{"action": rule.action, "who": rule.description} for rule in REGISTRY[app]]}
+            for app, title in PERMISSION_AREAS.items() if app in REGISTRY]
+
+
 def dot_source() -> str:
-    """Deterministic DOT: one cluster per state machine, states in order, edges sorted, labelled as the buttons."""
+    """Deterministic DOT: one cluster per state machine, states in order, edges sorted, labelled as the buttons, each
+    with its conditions as a tooltip."""
     graph = graphviz.Digraph("casework", graph_attr={"rankdir": "TB", "fontname": "Liberation Sans",
                                                      "label": "Generated from escalation.models", "labelloc": "b"},
                              node_attr={"shape": "box", "style": "rounded,filled", "fontname": "Liberation Sans"},
@@ -48,8 +61,10 @@ def dot_source() -> str:
             sub.attr(label=title, fontname="Liberation Sans")
             for value, label in choices.choices:
                 sub.node(f"{field_name}.{value}", label, fillcolor=fill[value])
-            for source, target, _name, label, _conds, _who in _transitions(field_name):
-                sub.edge(f"{field_name}.{source}", f"{field_name}.{target}", label=label)
+            for source, target, _name, label, conds, _who in _transitions(field_name):
+                # The conditions show when the pointer rests on the arrow, as in the table under the diagram.
+                when = {"tooltip": "Only when: " + "; ".join(conds)} if conds else {}
+                sub.edge(f"{field_name}.{source}", f"{field_name}.{target}", label=label, **when)
     return graph.source
 
 

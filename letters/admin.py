@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin import AuditedAdmin, ReadOnlyAdmin
+from audit.admin_classes import AuditedAdmin, ReadOnlyAdmin
 
 from .models import Letter, LetterSettings, LetterTemplate
 from .permissions import can_read

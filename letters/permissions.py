@@ -1,30 +1,21 @@
-from accounts import roles
-from accounts.roles import has_role
+"""Who may do what with letters, as rules (core.rules): `rule(user, letter_or_case)`; called with no object they
+answer "may this person do it to any letter at all" (e.g. to show the "Draft a letter" link)."""
+
+from accounts.permissions import has_a_role, is_administrator, is_caseworker, is_cqm
+from concerns.permissions import RESTRICTED_CASE_MESSAGE, is_cleared_for_case
+from core.rules import permission, when
 
 
-def _cleared(user, case) -> bool:
-    from concerns.permissions import is_cleared_for_case
-
-    return case is None or is_cleared_for_case(user, case)
-
-
-def can_draft(user, case=None) -> bool:
-    """Officers draft letters; CQMs draft and issue them. On a case holding safeguarding-restricted concerns,
-    only people cleared for them (the letter may quote them)."""
-    return has_role(user, roles.CONTRACT_OFFICER, roles.CQM) and _cleared(user, case)
+@when("they are cleared for the letter's case (when it holds safeguarding-restricted concerns)",
+      refusal=RESTRICTED_CASE_MESSAGE)
+def cleared_for_letter_case(user, letter_or_case) -> bool:
+    """A letter may quote the concerns on its case: the case's clearance rule applies to it."""
+    if letter_or_case is None:
+        return True
+    return is_cleared_for_case(user, getattr(letter_or_case, "case", letter_or_case))
 
 
-def can_issue(user, letter=None) -> bool:
-    return has_role(user, roles.CQM) and _cleared(user, letter.case if letter is not None else None)
-
-
-def can_read(user, letter=None) -> bool:
-    """Staff with a role; where the case holds safeguarding-restricted concerns, only people cleared for
-    every one of them (the same rule as the case: concerns.permissions.is_cleared_for_case)."""
-    if not roles.roles_of(user):
-        return False
-    return _cleared(user, letter.case if letter is not None else None)
-
-
-def can_manage_templates(user) -> bool:
-    return has_role(user, roles.ADMINISTRATOR)
+can_draft = permission("Draft a letter", is_caseworker & cleared_for_letter_case)
+can_issue = permission("Issue or withdraw a letter", is_cqm & cleared_for_letter_case)
+can_read = permission("Read and download letters", has_a_role & cleared_for_letter_case)
+can_manage_templates = permission("Change the letter templates", is_administrator)

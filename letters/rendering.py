@@ -14,6 +14,8 @@ from django.utils.safestring import mark_safe
 from weasyprint import HTML
 from weasyprint.urls import URLFetcher, URLFetcherResponse
 
+from core.dates import from_iso, long_date
+
 from . import markup
 from .models import LetterSettings, LetterTemplate
 
@@ -83,7 +85,8 @@ class LetterAssetFetcher(URLFetcher):
 
 
 def _fmt(day) -> str:
-    return f"{day:%-d %B %Y}" if day else ""
+    """23 November 2026: the pages' date style (a date kept as ISO text in a report's snapshot too)."""
+    return long_date(from_iso(day)) if day else ""
 
 
 def merge_values(letter, settings: LetterSettings, issue_date) -> dict:
@@ -94,7 +97,7 @@ def merge_values(letter, settings: LetterSettings, issue_date) -> dict:
     plan_rows = tuple((a.area_of_concern, a.action, a.get_owner_display(), _fmt(a.due_date), a.get_status_display())
                       for a in (plan.actions.all() if plan else []))
     report = case.reports.filter(kind="lifting").order_by("-version").first()
-    conditions = tuple((c["condition"], c["review_date"]) for c in (report.conditions if report else []))
+    conditions = tuple((c["condition"], _fmt(c["review_date"])) for c in (report.conditions if report else []))
     return {
         "council_name": settings.council_name,
         "provider_name": provider.name,

@@ -9,12 +9,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import record
+from core.dates import long_date
 from core.evidence import atomic_with_files, store_file
+from core.rules import require
 from deadlines import services as deadlines
 from deadlines.models import Deadline
 from deadlines.workingdays import add_working_days
 from escalation.models import EscalationCase
-from escalation.services import RESTRICTED_MESSAGE as RESTRICTED
 
 from . import permissions as perms
 from .merge_fields import fields_used
@@ -38,12 +39,12 @@ def _locked_draft(letter_id) -> Letter:
 
 
 def create_draft(*, user, case_id: int, kind: str, addressee: str, free_text: str = "", meeting_date=None) -> Letter:
-    _require(perms.can_draft(user), "Only contract officers and CQMs draft letters")
+    require(perms.can_draft, user)
     if kind not in LetterKind.values:
         raise ValidationError({"kind": "Choose the kind of letter"})
     with transaction.atomic():
         case = EscalationCase.objects.select_for_update().get(pk=case_id)
-        _require(perms.can_draft(user, case), RESTRICTED)
+        require(perms.can_draft, user, case)
         letter = Letter.objects.create(reference=f"new-{uuid.uuid4().hex[:12]}", case=case, kind=kind,
                                        addressee=addressee, free_text=free_text, meeting_date=meeting_date,
                                        created_by=user)
@@ -55,10 +56,10 @@ def create_draft(*, user, case_id: int, kind: str, addressee: str, free_text: st
 
 
 def update_draft(*, user, letter_id: int, addressee: str, free_text: str, meeting_date=None) -> Letter:
-    _require(perms.can_draft(user))
+    require(perms.can_draft, user)
     with transaction.atomic():
         letter = _locked_draft(letter_id)
-        _require(perms.can_draft(user, letter.case), RESTRICTED)
+        require(perms.can_draft, user, letter.case)
         letter.addressee, letter.free_text, letter.meeting_date = addressee, free_text, meeting_date
         letter.save()
         record(actor=user, obj=letter.case, kind="letter_draft_changed", summary=f"{letter} draft changed",
@@ -69,7 +70,7 @@ def update_draft(*, user, letter_id: int, addressee: str, free_text: str, meetin
 def preview_pdf(*, user, letter_id: int) -> bytes:
     _require(perms.can_draft(user) or perms.can_issue(user))
     letter = Letter.objects.select_related("case__provider").get(pk=letter_id)
-    _require(perms.can_read(user, letter), RESTRICTED)
+    require(perms.can_read, user, letter)
     template = letter.template if letter.status != Letter.Status.DRAFT else LetterTemplate.latest(letter.kind)
     return render_pdf(render_html(letter, template, draft=letter.status == Letter.Status.DRAFT))
 
@@ -88,10 +89,10 @@ def _missing_fields(letter, template) -> dict:
 
 def issue_letter(*, user, letter_id: int) -> Letter:
     """Render with the latest template version, store the PDF bytes and their SHA-256: never changed after."""
-    _require(perms.can_issue(user), "Only a Contracts and Quality Manager issues letters")
+    require(perms.can_issue, user)
     with atomic_with_files():  # the PDF file goes again if issuing rolls back
         letter = _locked_draft(letter_id)
-        _require(perms.can_issue(user, letter), RESTRICTED)
+        require(perms.can_issue, user, letter)
         template = LetterTemplate.latest(letter.kind)
         errors = _missing_fields(letter, template)
         if errors:
@@ -112,35 +113,37 @@ def issue_letter(*, user, letter_id: int) -> Letter:
 
 def record_delivery(*, user, letter_id: int, delivered_on) -> Letter:
     """The date of delivery starts the deadlines that count from it (the at-risk letter's 5 working days)."""
-    _require(perms.can_draft(user))
+    require(perms.can_draft, user)
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("case").get(pk=letter_id)
-        _require(perms.can_draft(user, letter.case), RESTRICTED)
+        require(perms.can_draft, user, letter.case)
         if letter.status != Letter.Status.ISSUED:
             raise ValidationError({"delivered_on": "Only an issued letter has a delivery date"})
         if letter.delivered_on:
-            raise ValidationError({"delivered_on": f"Delivery was already recorded as {letter.delivered_on:%-d %B %Y}"})
+            raise ValidationError(
+                {"delivered_on": f"Delivery was already recorded as {long_date(letter.delivered_on)}"})
         if delivered_on < timezone.localtime(letter.issued_at).date():
             raise ValidationError({"delivered_on": "The delivery date cannot be before the letter was issued"})
         if delivered_on > timezone.localdate():
             raise ValidationError({"delivered_on": "The delivery date cannot be in the future"})
         letter.delivered_on = delivered_on
         letter.save()
-        if letter.kind == LetterKind.AT_RISK:
+        if letter.kind == LetterKind.AT_RISK and letter.case.improvement_plan() is None:  # not already written
             deadlines.schedule(key=f"improvement_plan:letter:{letter.pk}", kind=Deadline.Kind.IMPROVEMENT_PLAN,
                                case=letter.case, due_date=add_working_days(delivered_on, IMPROVEMENT_PLAN_WORKING_DAYS))
-        record(actor=user, obj=letter.case, kind="letter_delivered", summary=f"{letter} delivered {delivered_on}",
+        record(actor=user, obj=letter.case, kind="letter_delivered",
+               summary=f"{letter} delivered {long_date(delivered_on)}",
                changes={"letter": letter.reference, "delivered_on": delivered_on})
     return letter
 
 
 def withdraw_letter(*, user, letter_id: int, reason: str) -> Letter:
-    _require(perms.can_issue(user), "Only a Contracts and Quality Manager withdraws letters")
+    require(perms.can_issue, user)
     if not reason.strip():
         raise ValidationError({"reason": "Enter why the letter is withdrawn"})
     with transaction.atomic():
         letter = Letter.objects.select_for_update().select_related("case").get(pk=letter_id)
-        _require(perms.can_issue(user, letter), RESTRICTED)
+        require(perms.can_issue, user, letter)
         if letter.status != Letter.Status.ISSUED:
             raise ValidationError({"reason": "Only an issued letter can be withdrawn"})
         letter.status, letter.withdrawn_reason = Letter.Status.WITHDRAWN, reason
@@ -153,7 +156,7 @@ def withdraw_letter(*, user, letter_id: int, reason: str) -> Letter:
 
 def create_template_version(*, user, kind: str, subject: str, body: str, note: str) -> LetterTemplate:
     """An edit is a new version; unknown merge fields are refused now, not when a letter is sent."""
-    _require(perms.can_manage_templates(user), "Only administrators change letter templates")
+    require(perms.can_manage_templates, user)
     if not note.strip():
         raise ValidationError({"note": "Enter why the template is changing"})
     with transaction.atomic():

@@ -32,6 +32,9 @@ class ProviderSearchForm(forms.Form):
                         help_text="Name, town, postcode or CQC location ID")
 
 
+MAX_CSV_BYTES = 5 * 1024 * 1024
+
+
 class ProviderImportForm(GovFormMixin, forms.Form):
     csv_file = forms.FileField(
         label="CSV file from the CQC care directory",
@@ -41,6 +44,6 @@ class ProviderImportForm(GovFormMixin, forms.Form):
 
     def clean_csv_file(self):
         f = self.cleaned_data["csv_file"]
-        if f.size > 5 * 1024 * 1024:
+        if f.size > MAX_CSV_BYTES:
             raise forms.ValidationError("The CSV file must be smaller than 5 MB")
         return f

@@ -1,7 +1,11 @@
-"""Reads a CSV in the CQC care directory's column layout and validates every row before anything is saved."""
+"""Reads a CSV in the CQC care directory's column layout and validates every row before anything is saved.
+
+`check_file()` is the quick look the upload page takes (encoding, headings, row count); `parse()`, run by the
+import's Celery task, checks every row with the same rules as manual entry, reading the register once."""
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .forms import ProviderForm
@@ -28,13 +32,13 @@ class RowResult:
     action: str = ""  # "create" / "update"
     errors: list[str] = field(default_factory=list)
     data: dict = field(default_factory=dict)
-    instance: Provider | None = None
 
 
 @dataclass
 class ImportReport:
     file_errors: list[str] = field(default_factory=list)
     rows: list[RowResult] = field(default_factory=list)
+    rows_total: int = 0
 
     @property
     def is_valid(self) -> bool:
@@ -58,19 +62,31 @@ def _town_from_address(address: str) -> str:
     return parts[-1] if len(parts) > 1 else ""
 
 
-def parse(raw: bytes) -> ImportReport:
+class ImportRowForm(ProviderForm):
+    """ProviderForm's checks for one row of the file. A location ID already on the register updates that provider,
+    so the register's unique location ID is not checked here with one query a row: `parse()` reads the register's
+    IDs once, and a location ID twice in the file is an error on its second line."""
+
+    one_time = False  # built by the importer, never sent by a person: no form token
+
+    def validate_unique(self):
+        pass
+
+
+def _read(raw: bytes) -> tuple[ImportReport, dict, list[dict]]:
+    """Decode the file and find its columns; the report carries any reason the file cannot be imported at all."""
     report = ImportReport()
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.file_errors.append("The file is not a UTF-8 CSV file. Save it as 'CSV UTF-8' and try again")
-        return report
+        return report, {}, []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         headers = reader.fieldnames or []
     except csv.Error as exc:
         report.file_errors.append(f"The file could not be read as CSV: {exc}")
-        return report
+        return report, {}, []
     mapping = {}
     for key, names in COLUMNS.items():
         found = _find_header(headers, names)
@@ -80,20 +96,35 @@ def parse(raw: bytes) -> ImportReport:
     for key, names in OPTIONAL_COLUMNS.items():
         mapping[key] = _find_header(headers, names)
     if report.file_errors:
-        return report
-
-    existing = {p.cqc_location_id: p for p in Provider.objects.all()}
-    seen: dict[str, int] = {}
+        return report, mapping, []
     try:
         rows = list(reader)
     except csv.Error as exc:
         report.file_errors.append(f"The file could not be read as CSV (line {reader.line_num}): {exc}")
+        return report, mapping, []
+    report.rows_total = len(rows)
+    if len(rows) > MAX_ROWS:
+        report.file_errors.append(f"The file has more than {MAX_ROWS} rows; split it and import each part")
+    elif not rows:
+        report.file_errors.append("The file has no rows under the heading row")
+    return report, mapping, rows
+
+
+def check_file(raw: bytes) -> ImportReport:
+    """The file-level checks only (no row is validated): what the upload page can say at once."""
+    return _read(raw)[0]
+
+
+def parse(raw: bytes, progress: Callable[[int, int], None] | None = None, every: int = 1000) -> ImportReport:
+    """Validate every row. `progress(rows_done, rows_total)` is called every `every` rows and at the end."""
+    report, mapping, rows = _read(raw)
+    if report.file_errors:
         return report
+    existing = set(Provider.objects.values_list("cqc_location_id", flat=True))
+    seen: dict[str, int] = {}
+    total = len(rows)
     for index, row in enumerate(rows):
         line = index + 2  # the heading is line 1
-        if index >= MAX_ROWS:
-            report.file_errors.append(f"The file has more than {MAX_ROWS} rows; split it and import each part")
-            break
         data = {key: (row.get(col) or "").strip() for key, col in mapping.items() if col}
         if not data.get("town"):
             data["town"] = _town_from_address(data.get("address", ""))
@@ -105,16 +136,16 @@ def parse(raw: bytes) -> ImportReport:
             result.errors.append(f"Location ID {loc} is also on line {seen[loc]}")
         elif loc:
             seen[loc] = line
-        instance = existing.get(loc)
-        form = ProviderForm(data=data, instance=instance)
+        form = ImportRowForm(data=data)
         if not form.is_valid():
             for field_name, errs in form.errors.items():
                 label = form.fields[field_name].label if field_name in form.fields else ""
                 result.errors.extend(f"{label}: {e}" if label else e for e in errs)
-        result.action = "update" if instance else "create"
+        result.action = "update" if loc in existing else "create"
         result.data = data
-        result.instance = instance
         report.rows.append(result)
-    if not report.rows and not report.file_errors:
-        report.file_errors.append("The file has no rows under the heading row")
+        if progress is not None and (index + 1) % every == 0:
+            progress(index + 1, total)
+    if progress is not None:
+        progress(total, total)
     return report

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -59,3 +60,60 @@ class Provider(models.Model):
             PlacementStatus.SUSPENDED: "govuk-tag--red",
             PlacementStatus.CONDITIONS: "govuk-tag--yellow",
         }[self.placement_status]
+
+
+class ImportJob(models.Model):
+    """One CSV import of the provider register, run by a Celery worker (providers.tasks.run_import): the file
+    waits here until a worker checks it, the page shows its progress, then its result. All or nothing (ADR 0009)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        CHECKING = "checking", "Checking the rows"
+        SAVING = "saving", "Saving the providers"
+        DONE = "done", "Imported"
+        REFUSED = "refused", "Errors in the file"
+        FAILED = "failed", "Stopped"
+
+    RUNNING = (Status.QUEUED, Status.CHECKING, Status.SAVING)
+
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField(editable=False, help_text="The uploaded file, kept only until the import ends")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED, editable=False)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_done = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    file_errors = models.JSONField(default=list, blank=True)
+    row_errors = models.JSONField(default=list, blank=True,
+                                  help_text="One entry a row with errors: line, location ID, name and messages")
+    failure = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Import of {self.file_name}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("providers:import_job", args=[self.pk])
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def percent_done(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+    @property
+    def seconds_taken(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None

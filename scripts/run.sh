@@ -6,6 +6,8 @@ cd "$(dirname "$0")/.."
 
 VENV="${VENV:-.venv}"
 HOST_PORT="${HOST_PORT:-127.0.0.1:8000}"
+# Links in emails and calendar feeds point at the server this starts, unless SITE_URL says otherwise.
+export SITE_URL="${SITE_URL:-http://$HOST_PORT}"
 export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-config.settings.local}"
 export PYTHONUNBUFFERED=1
 mkdir -p var

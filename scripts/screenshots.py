@@ -22,21 +22,31 @@ PAGES = [
     ("officer", "/providers/1/", "provider-oakwood"),
     ("officer", "/providers/8/", "provider-willow-court"),
     ("officer", "/concerns/new/provider/3/", "log-concern"),
-    ("cqm", "/concerns/4/", "concern-restricted"),
+    ("cqm", "/concerns/6/", "concern-restricted"),
     ("officer", "/concerns/3/risk-assessment/", "risk-assessment"),
     ("officer", "/concerns/jqmm/", "jqmm-list"),
-    ("cqm", "/concerns/jqmm/2/", "jqmm-agenda"),
+    ("cqm", "/concerns/jqmm/3/", "jqmm-agenda"),
     ("admin", "/concerns/risk-matrix/", "risk-matrix"),
     ("admin", "/providers/import/", "provider-import"),
+    ("admin", "/providers/import/1/", "provider-import-job"),
     ("officer2", "/concerns/1/", "restricted-refused"),
     ("cqm", "/cases/", "cases"),
     ("cqm", "/cases/2/", "case-ppm"),
+    ("cqm", "/cases/1/", "case-qa-not-resolved"),
+    ("officer", "/cases/4/meetings/new/", "meeting-form"),
+    ("cqm", "/cases/17/", "case-provider-failure"),
     ("cqm", "/cases/how-the-process-works/", "how-it-works"),
     ("officer", "/cases/placement-status/", "placement-status"),
-    ("dass", "/cases/9/", "case-awaiting-sign-off"),
-    ("officer", "/cases/10/", "case-suspended"),
-    ("cqm2", "/letters/1/", "letter-issued"),
+    ("dass", "/cases/14/", "case-awaiting-sign-off"),
+    ("dass", "/cases/14/sign-off/", "sign-off"),
+    ("officer", "/cases/12/", "case-suspended"),
+    ("cqm2", "/letters/8/", "letter-issued"),
+    ("cqm", "/letters/3/", "letter-draft"),
     ("cqm2", "/", "home-with-deadlines"),
+    ("dass", "/", "home-dass"),
+    ("cqm", "/dashboard/", "dashboard"),
+    ("sprg", "/", "home-sprg"),
+    ("officer", "/concerns/risk-matrix/", "narrow-risk-matrix", 320),
     ("officer2", "/cases/3/", "case-restricted-uncleared"),
     ("officer", "/account/", "account"),
     ("admin", "/letters/templates/", "letter-templates"),
@@ -66,7 +76,7 @@ def main():
         page.get_by_label("Security code").wait_for()
         page.screenshot(path=str(OUT / "sign-in-code.png"), full_page=True)
         ctx.close()
-        for user, path, name in PAGES:
+        for user, path, name, *width in PAGES:
             if user not in contexts:
                 ctx = browser.new_context(viewport={"width": 1100, "height": 900})
                 page = ctx.new_page()
@@ -79,6 +89,7 @@ def main():
                 page.get_by_role("heading", name="My work").wait_for()
                 contexts[user] = page
             page = contexts[user]
+            page.set_viewport_size({"width": width[0] if width else 1100, "height": 900})
             page.goto(BASE + path)
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             print(name, page.title())

@@ -111,6 +111,19 @@ def administrator(db):
 
 
 @pytest.fixture
+def people(db):
+    """One user for each role that takes part in the suspension routes (a module may define its own)."""
+    return {
+        "cqm": UserFactory(roles=[roles.CQM]),
+        "officer": UserFactory(roles=[roles.CONTRACT_OFFICER]),
+        "sprg": UserFactory(roles=[roles.SPRG_MEMBER]),
+        "dmt": UserFactory(roles=[roles.DMT_MEMBER]),
+        "dass": UserFactory(roles=[roles.DASS]),
+        "icb": UserFactory(roles=[roles.ICB_COLLEAGUE]),
+    }
+
+
+@pytest.fixture
 def provider(db):
     return ProviderFactory()
 

@@ -109,16 +109,42 @@ class CaseFactory(factory.django.DjangoModelFactory):
     opened_by = factory.SelfAttribute("owner")
 
 
+MEETING_OUTCOME_FOR = {  # (QA's outcome, the other levels' outcome) for each review verdict
+    "satisfactory": ("resolved", "satisfactory"), "escalate": ("not_resolved", "not_satisfactory"),
+    "review_timescales": ("", "extend"),
+}
+
+
+def meeting_decided(case, outcome, meeting_date=None):
+    """A meeting at the case's current level that decided `outcome` (what the ladder's guards read)."""
+    from escalation.models import CaseMeeting
+
+    return CaseMeeting.objects.create(
+        case=case, level=case.level if case.level in ("qa", "ppm", "jimp", "sosg") else "qa",
+        meeting_date=meeting_date or timezone.localdate(), attendees=[{"name": "A", "agency": "B"}],
+        provider_attended=True, minutes="m", outcome=outcome, recorded_by=case.owner)
+
+
 def satisfy_conditions(case, verdict="satisfactory"):
-    """Give a case at any level what its guards ask for: a QA meeting, a plan at this level, a review."""
-    from escalation.models import ActionPlan, CaseMeeting, PerformanceReview
+    """Give a case at any level what its guards ask for: a meeting at this level whose outcome matches the verdict
+    ("satisfactory": close or step down; "escalate": escalate one step), a plan at this level and a review."""
+    from escalation.models import ActionPlan, PerformanceReview
 
     today = timezone.localdate()
-    CaseMeeting.objects.create(case=case, level="qa", meeting_date=today, attendees=[{"name": "A", "agency": "B"}],
-                               provider_attended=True, minutes="m", outcome="o", recorded_by=case.owner)
+    qa_outcome, other_outcome = MEETING_OUTCOME_FOR[verdict]
+    meeting_decided(case, qa_outcome if case.level == "qa" else other_outcome)
     if case.level in ("ppm", "jimp", "sosg"):
         plan = ActionPlan.objects.create(case=case, level=case.level, kind="cap", start_date=today,
                                          review_date=today + datetime.timedelta(days=28), created_by=case.owner)
         PerformanceReview.objects.create(plan=plan, review_date=today, verdict=verdict, notes="n",
                                          recorded_by=case.owner)
     return case
+
+
+def sprg(people, case, decision, **kw):
+    """An SPRG decision recorded today by `people["sprg"]` (the `people` fixture in conftest)."""
+    from escalation import route_services
+
+    return route_services.record_sprg_decision(user=people["sprg"], case_id=case.pk, decision=decision,
+                                               meeting_date=timezone.localdate(), members_present="Chair; Finance; CQT",
+                                               notes="Discussed", **kw)

@@ -124,7 +124,8 @@ def build_world():
     case_services.link_concern(user=cqm, case_id=case.pk, concern_id=second.pk)
     case_services.record_meeting(user=cqm, case_id=case.pk, meeting_date=today,
                                  attendees=[{"name": S["ATTENDEE"], "agency": S["AGENCY"]}], provider_attended=True,
-                                 minutes=S["MINUTES"], outcome=S["MEETING-OUTCOME"],
+                                 minutes=S["MINUTES"], outcome="not_satisfactory",
+                                 outcome_notes=S["MEETING-OUTCOME"],
                                  files=[_pdf(S["MEETDOC-NAME"] + ".pdf", S["MEETDOC-BODY"])])
     plan = case_services.create_plan(user=cqm, case_id=case.pk, kind="cap", start_date=today,
                                      review_date=today + datetime.timedelta(days=28))
@@ -233,12 +234,13 @@ def _reopened_restricted_case(users, today):
     old = case_services.open_case(user=cqm, provider_id=provider.pk, level="qa", concern_ids=[concern.pk],
                                   rationale="Opened at QA.")
     meeting = {"attendees": [{"name": "A", "agency": "B"}], "provider_attended": True}
-    case_services.record_meeting(user=cqm, case_id=old.pk, meeting_date=today, minutes="m", outcome="o", **meeting)
+    case_services.record_meeting(user=cqm, case_id=old.pk, meeting_date=today, minutes="m", outcome="resolved",
+                                 **meeting)
     case_services.move_case(user=cqm, case_id=old.pk, transition_name="close", reason="Resolved.")
     new = case_services.reopen_case(user=cqm, case_id=old.pk, level="qa", reason=S["REOPEN-REASON"])
     assert not new.concerns.exists()
     case_services.record_meeting(user=cqm, case_id=new.pk, meeting_date=today, minutes=S["REOPEN-MINUTES"],
-                                 outcome=S["REOPEN-OUTCOME"], **meeting)
+                                 outcome="not_resolved", outcome_notes=S["REOPEN-OUTCOME"], **meeting)
     return new
 
 
@@ -584,7 +586,7 @@ def test_services_refuse_uncleared_people_on_a_restricted_case():
     attempts = {
         "record a meeting": lambda u: case_services.record_meeting(
             user=u, case_id=case.pk, meeting_date=today, attendees=[{"name": "A", "agency": "B"}],
-            provider_attended=False, minutes="m", outcome="o"),
+            provider_attended=False, minutes="m", outcome="extend"),
         "record a plan": lambda u: case_services.create_plan(user=u, case_id=case.pk, kind="cap", start_date=today,
                                                              review_date=today),
         "add an action": lambda u: case_services.add_action(user=u, plan_id=plan.pk, area_of_concern="a", action="b",
@@ -631,7 +633,7 @@ def test_services_refuse_uncleared_people_on_a_restricted_case():
     # shared with records the group's decision.
     case_services.record_meeting(user=users["cqm"], case_id=case.pk, meeting_date=today,
                                  attendees=[{"name": "A", "agency": "B"}], provider_attended=False, minutes="m",
-                                 outcome="o")
+                                 outcome="extend")
     route_services.record_sprg_decision(user=users["sprg_c"], case_id=case.pk, decision="agree_at_risk",
                                         meeting_date=today, members_present="m", notes="n")
     case.refresh_from_db()

@@ -1,7 +1,9 @@
 import datetime
 import threading
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
@@ -135,6 +137,9 @@ def test_sweep_reminds_before_on_and_after_the_due_date_exactly_once(people):
     late.refresh_from_db()
     assert late.status == "missed"
     assert len(mail.outbox) == 4 and Notification.objects.count() == 4
+    # One Message-ID per reminder, made from the reminder (not random), so a repeat would fold into it.
+    assert sorted(m.message()["Message-ID"] for m in mail.outbox) == sorted(
+        services.reminder_message_id(r) for r in Reminder.objects.all())
 
 
 @pytest.mark.django_db
@@ -145,10 +150,10 @@ def test_a_broken_mail_server_means_the_reminder_is_retried_not_lost(people, mon
     def broken(*args, **kwargs):
         raise ConnectionRefusedError("SMTP down")
 
-    monkeypatch.setattr("accounts.services.send_mail", broken)
+    monkeypatch.setattr("django.core.mail.backends.locmem.EmailBackend.send_messages", broken)
     with pytest.raises(ConnectionRefusedError):
         services.sweep()
-    assert not Reminder.objects.exists() and not Notification.objects.exists()
+    assert not Reminder.objects.exists() and not Notification.objects.exists()  # the claim was released
     monkeypatch.undo()
     assert services.sweep()["sent"] == 1
     assert len(mail.outbox) == 1
@@ -179,6 +184,60 @@ def test_two_sweeps_at_once_send_each_reminder_once():
         t.join(timeout=60)
     assert sum(results) == 30
     assert Reminder.objects.count() == 30 and Notification.objects.count() == 30
+
+
+def stale(reminder):
+    """Make a claim look as if its sweep died longer ago than DEADLINE_REMINDER_RETRY_SECONDS."""
+    Reminder.objects.filter(pk=reminder.pk).update(
+        claimed_at=timezone.now() - datetime.timedelta(seconds=settings.DEADLINE_REMINDER_RETRY_SECONDS + 1))
+
+
+@pytest.mark.django_db
+def test_a_claimed_reminder_is_left_to_its_sweep_and_a_stale_claim_is_sent_with_the_same_message_id(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    deadline = services.schedule(key="t:claim", kind="plan_review", case=case, due_date=TODAY(),
+                                 assignee=people["officer"])
+    claim = Reminder.objects.create(deadline=deadline, kind="due", recipient=people["officer"])  # being sent
+    assert services.sweep()["sent"] == 0
+    assert len(mail.outbox) == 0  # another sweep holds it: not sent twice
+
+    stale(claim)  # that sweep died before recording "sent"
+    assert services.sweep()["sent"] == 1
+    assert len(mail.outbox) == 1
+    domain = urlsplit(settings.SITE_URL).hostname
+    assert mail.outbox[0].message()["Message-ID"] == f"<reminder-{claim.pk}-due@{domain}>"
+    assert Notification.objects.filter(recipient=people["officer"]).count() == 1
+    claim.refresh_from_db()
+    assert (claim.status, claim.attempts) == ("sent", 2) and claim.sent_at
+
+    stale(claim)  # a sent reminder is never sent again, however old
+    assert services.sweep()["sent"] == 0
+    assert len(mail.outbox) == 1
+
+
+@pytest.mark.django_db
+def test_old_missed_deadlines_drop_out_of_the_sweep(people, django_assert_max_num_queries):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    for i in range(40):
+        services.schedule(key=f"t:old:{i}", kind="plan_review", case=case,
+                          due_date=TODAY() - datetime.timedelta(days=10 + i), assignee=people["officer"])
+    assert services.sweep() == {"checked": 40, "sent": 80, "missed": 40}
+    assert len(mail.outbox) == 80  # overdue: the officer and the case's manager
+    with django_assert_max_num_queries(2):  # no per-row work: no row of the 40 is even read
+        assert services.sweep() == {"checked": 0, "sent": 0, "missed": 0}
+    assert len(mail.outbox) == 80
+    assert Deadline.objects.filter(status="missed", sweep_done=True).count() == 40
+
+    # A new missed deadline is checked once; extending an old one brings it back until it is done again.
+    late = services.schedule(key="t:late", kind="plan_review", case=case, due_date=TODAY() - datetime.timedelta(days=1),
+                             assignee=people["officer"])
+    first_old = Deadline.objects.get(key="t:old:0")
+    services.extend_deadline(user=people["cqm"], deadline_id=first_old.pk, new_due_date=TODAY(), reason="More time")
+    assert services.sweep() == {"checked": 2, "sent": 3, "missed": 1}
+    assert len(mail.outbox) == 83
+    assert services.sweep()["checked"] == 1  # the extended one, due today, until it is met or missed
+    late.refresh_from_db()
+    assert late.sweep_done
 
 
 @pytest.mark.django_db

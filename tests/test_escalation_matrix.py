@@ -62,8 +62,8 @@ def test_the_state_machine_declares_the_process_and_every_move_has_its_service()
 def test_transition_matrix(transition_name, level, role, django_capture_on_commit_callbacks):
     user = UserFactory(roles=[role] if role else [])
     case = CaseFactory(level=level, owner=user)
-    verdict = "escalate" if transition_name == "refer_provider_failure" else "satisfactory"
-    satisfy_conditions(case, verdict=verdict)
+    escalating = transition_name.startswith("escalate") or transition_name == "refer_provider_failure"
+    satisfy_conditions(case, verdict="escalate" if escalating else "satisfactory")
     deadline_services.schedule(key=f"matrix:{case.pk}", kind=Deadline.Kind.PLAN_REVIEW, case=case,
                                due_date=timezone.localdate() + datetime.timedelta(days=7))
     events_before, logs_before = Event.objects.count(), StateLog.objects.count()
@@ -100,7 +100,7 @@ def test_transition_matrix(transition_name, level, role, django_capture_on_commi
 
 def test_the_generic_entry_point_runs_the_named_service():
     cqm = UserFactory(roles=[roles.CQM])
-    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm))
+    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm), verdict="escalate")
     services.move_case(user=cqm, case_id=case.pk, transition_name="escalate_to_ppm", reason="Not resolved")
     case.refresh_from_db()
     assert case.level == "ppm"
@@ -119,7 +119,7 @@ def test_guards_block_moves_without_their_evidence():
     ppm = CaseFactory(level="ppm", owner=cqm)
     with pytest.raises(TransitionNotAllowed, match="DAP/CAP"):
         services.escalate_to_jimp(user=cqm, case_id=ppm.pk, reason="x")
-    with pytest.raises(TransitionNotAllowed, match="satisfactory"):
+    with pytest.raises(TransitionNotAllowed, match="Record the PPM and its outcome first"):
         services.close_case(user=cqm, case_id=ppm.pk, reason="x")
     with pytest.raises(TransitionNotAllowed, match="not possible from"):
         services.step_down_to_jimp(user=cqm, case_id=ppm.pk, reason="x")
@@ -142,7 +142,7 @@ def test_skipping_a_step_needs_a_rationale():
 
 def test_a_missing_reason_is_refused():
     cqm = UserFactory(roles=[roles.CQM])
-    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm))
+    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm), verdict="escalate")
     with pytest.raises(ValidationError):
         services.escalate_to_ppm(user=cqm, case_id=case.pk, reason=" ")
     case.refresh_from_db()

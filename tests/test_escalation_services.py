@@ -153,7 +153,7 @@ def test_reopen_needs_a_reason_and_a_cqm(cqm, officer):
 
 
 def test_stale_form_after_someone_else_moved_the_case(cqm):
-    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm))
+    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm), verdict="escalate")
     services.move_case(user=cqm, case_id=case.pk, transition_name="escalate_to_ppm", reason="Not resolved",
                        expected_level="qa")
     with pytest.raises(services.StaleCase):
@@ -174,7 +174,7 @@ def test_two_people_escalating_at_the_same_moment_one_wins(django_db_blocker):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL row locks")
     first, second = UserFactory(roles=[roles.CQM]), UserFactory(roles=[roles.CQM])
-    case = satisfy_conditions(CaseFactory(level="qa", owner=first, provider=ProviderFactory()))
+    case = satisfy_conditions(CaseFactory(level="qa", owner=first, provider=ProviderFactory()), verdict="escalate")
     barrier = threading.Barrier(2)
     results = {}
 

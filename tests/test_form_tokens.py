@@ -179,7 +179,7 @@ def test_recording_a_meeting_twice_records_one(client, cqm):
                {"meeting_date_0": today.day, "meeting_date_1": today.month, "meeting_date_2": today.year,
                 "attendees-TOTAL_FORMS": "1", "attendees-INITIAL_FORMS": "0", "attendees-0-name": "Chris Manager",
                 "attendees-0-agency": "Council CQT", "provider_attended": "True", "minutes": "Discussed",
-                "outcome": "Agreed actions"}, cqm)
+                "outcome": "resolved", "outcome_notes": "Agreed actions"}, cqm)
     assert CaseMeeting.objects.filter(case=case).count() == 1
 
 

@@ -89,7 +89,7 @@ def test_withdrawal_needs_a_reason_and_keeps_the_pdf(cqm):
 
 def test_a_template_with_an_unknown_merge_field_is_refused_when_saved():
     admin = UserFactory(roles=[roles.ADMINISTRATOR])
-    with pytest.raises(ValidationError, match="Unknown merge field"):
+    with pytest.raises(ValidationError, match="Unknown merge field: {{ provider_nmae }}"):
         services.create_template_version(user=admin, kind="at_risk", subject="At risk",
                                          body="Dear {{ provider_nmae }}", note="typo")
     with pytest.raises(ValidationError, match="template code: {% if x %}"):

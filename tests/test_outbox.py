@@ -18,9 +18,11 @@ from accounts import roles
 from accounts.models import Notification
 from concerns import services
 from config.celery import app as celery_app
+from core import outbox
 from core.models import OutboxMessage
 from core.outbox import relay
-from tests.conftest import REQUIRE_SERVICES
+from core.tasks import relay_outbox
+from tests.conftest import REQUIRE_SERVICES, need_service
 from tests.factories import ProviderFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -118,3 +120,69 @@ def test_action_succeeds_with_redis_down_and_the_work_runs_when_it_is_back(tmp_p
         except subprocess.TimeoutExpired:
             worker.kill()
         redis.terminate()
+
+
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_an_action_waits_for_nothing_while_the_broker_is_down_and_the_relay_delivers_later(monkeypatch):
+    """Nothing listens on port 1: before, the request retried the connection for about 6 seconds."""
+    need_service("Redis", "127.0.0.1", 6379)
+    real = os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/15")
+    down = "redis://127.0.0.1:1/0"
+    queue = f"outbox-{uuid.uuid4().hex[:8]}"
+    saved = {k: celery_app.conf[k] for k in ("task_always_eager", "task_default_queue", "broker_url")}
+    monkeypatch.setenv("CELERY_BROKER_URL", down)  # Celery reads this variable before its own setting
+    monkeypatch.setattr(outbox, "_quiet_until", 0.0, raising=False)  # no earlier failure in this process
+    celery_app.conf.update(task_always_eager=False, task_default_queue=queue, broker_url=down)
+    reset_broker_pool()
+    worker = None
+    try:
+        lead = UserFactory(roles=[roles.SAFEGUARDING_LEAD], email="lead@example.gov.uk")
+        officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+        provider = ProviderFactory()
+
+        def log_concern():
+            started = time.monotonic()
+            concern = services.log_concern(user=officer, provider_id=provider.pk, data={
+                "source": "safeguarding", "received_on": timezone.localdate() - datetime.timedelta(days=1),
+                "raised_by": "Nurse", "description": "Fall", "people_affected": 1, "care_management_refs": [],
+                "safety_concern": True, "position_of_trust": False, "referral_uncertain": False})
+            return concern, time.monotonic() - started
+
+        first, took = log_concern()
+        assert first.pk and took < 1.5, f"the action took {took:.1f} s with the broker down"
+        message = OutboxMessage.objects.get()
+        assert message.sent_at is None and message.attempts == 1  # one quick try after commit, then left
+        second, took = log_concern()  # the next action does not try the broker again for a while
+        assert took < 1.5 and OutboxMessage.objects.filter(sent_at__isnull=True).count() == 2
+        assert OutboxMessage.objects.get(args__0=second.pk).attempts == 0
+
+        # The broker is back: the relay job (beat, every minute) publishes both; a real worker notifies.
+        monkeypatch.setenv("CELERY_BROKER_URL", real)
+        celery_app.conf.update(broker_url=real)
+        reset_broker_pool()
+        db = connection.settings_dict
+        env = os.environ | {
+            "DJANGO_SETTINGS_MODULE": "config.settings.test", "CELERY_BROKER_URL": real, "CELERY_RESULT_BACKEND": real,
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+        }
+        worker = subprocess.Popen([sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo", "-Q",
+                                   queue, "--without-gossip", "--without-mingle", "--without-heartbeat", "-n",
+                                   f"{queue}@test"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        assert relay_outbox() == 2
+        deadline = time.monotonic() + 60
+        while Notification.objects.filter(recipient=lead).count() < 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        for concern in (first, second):
+            assert Notification.objects.filter(recipient=lead, message__contains=concern.reference).count() == 1
+        assert not OutboxMessage.objects.filter(sent_at__isnull=True).exists()
+    finally:
+        celery_app.conf.update(**saved)
+        reset_broker_pool()
+        if worker is not None:
+            worker.terminate()
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()

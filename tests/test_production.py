@@ -13,10 +13,8 @@ import re
 import secrets
 import signal
 import socket
-import socketserver
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from html.parser import HTMLParser
@@ -36,6 +34,7 @@ from config.beat_lock import BEAT_LOCK_KEY
 from config.storage import OMITTED
 from tests.conftest import REQUIRE_SERVICES, need_service
 from tests.factories import PASSWORD, CaseFactory, ConcernFactory, ProviderFactory, UserFactory
+from tests.smtp_sink import SmtpSink
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -243,38 +242,6 @@ def referenced_assets(base: str, body: str, content_type: str) -> set[str]:
     return {urljoin(base, u) for u in found if not u.startswith(("data:", "#"))}
 
 
-class SmtpSink(socketserver.ThreadingTCPServer):
-    """Just enough SMTP to receive what Django's SMTP backend sends; keeps every message."""
-
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self):
-        self.messages: list[bytes] = []
-        super().__init__(("127.0.0.1", 0), SmtpHandler)
-
-
-class SmtpHandler(socketserver.StreamRequestHandler):
-    def handle(self):
-        self.wfile.write(b"220 localhost test SMTP\r\n")
-        while line := self.rfile.readline():
-            command = line.strip().upper()
-            if command.startswith((b"EHLO", b"HELO")):
-                self.wfile.write(b"250 localhost\r\n")
-            elif command == b"DATA":
-                self.wfile.write(b"354 go ahead\r\n")
-                data = b""
-                while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
-                    data += chunk
-                self.server.messages.append(data)
-                self.wfile.write(b"250 queued\r\n")
-            elif command == b"QUIT":
-                self.wfile.write(b"221 bye\r\n")
-                return
-            else:  # MAIL FROM, RCPT TO, RSET, NOOP
-                self.wfile.write(b"250 ok\r\n")
-
-
 # ------------------------------------------------------------------------------------------------ fixtures
 @pytest.fixture(scope="module")
 def released(django_db_setup, django_db_blocker, tmp_path_factory):
@@ -293,12 +260,9 @@ def released(django_db_setup, django_db_blocker, tmp_path_factory):
 
 @pytest.fixture
 def smtp():
-    server = SmtpSink()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    server = SmtpSink().start()
     yield server
-    server.shutdown()
-    server.server_close()
+    server.stop()
 
 
 @pytest.fixture

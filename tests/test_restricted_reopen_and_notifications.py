@@ -14,12 +14,12 @@ from accounts.models import Notification
 from audit.models import Event
 from audit.services import record
 from concerns.permissions import case_is_restricted, is_cleared_for_case
-from core.clearance import hidden_events_q, uncleared_case_ids
 from deadlines import services as deadline_services
 from escalation import selectors
 from escalation import services as case_services
 from escalation.models import EscalationCase
 from escalation.tasks import notify_case_team
+from home.clearance import hidden_events_q, uncleared_case_ids
 
 from .factories import CaseFactory, ConcernFactory, UserFactory, satisfy_conditions
 

@@ -23,27 +23,10 @@ from escalation.models import (
     SprgDecision,
 )
 from providers.models import PlacementStatus
-from tests.factories import CaseFactory, UserFactory
+from tests.factories import CaseFactory, UserFactory, sprg
 
 pytestmark = pytest.mark.django_db
 TODAY = timezone.localdate
-
-
-@pytest.fixture
-def people(db):
-    return {
-        "cqm": UserFactory(roles=[roles.CQM]),
-        "officer": UserFactory(roles=[roles.CONTRACT_OFFICER]),
-        "sprg": UserFactory(roles=[roles.SPRG_MEMBER]),
-        "dmt": UserFactory(roles=[roles.DMT_MEMBER]),
-        "dass": UserFactory(roles=[roles.DASS]),
-        "icb": UserFactory(roles=[roles.ICB_COLLEAGUE]),
-    }
-
-
-def sprg(people, case, decision, **kw):
-    return rs.record_sprg_decision(user=people["sprg"], case_id=case.pk, decision=decision, meeting_date=TODAY(),
-                                   members_present="Chair; Finance; CQT", notes="Discussed", **kw)
 
 
 def to_suspension_proposed(people, joint=False):

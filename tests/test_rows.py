@@ -23,7 +23,8 @@ def meeting_post(*people, **extra):
     today = TODAY()
     data = {"meeting_date_0": today.day, "meeting_date_1": today.month, "meeting_date_2": today.year,
             "attendees-TOTAL_FORMS": str(len(people)), "attendees-INITIAL_FORMS": "0",
-            "provider_attended": "True", "minutes": "Discussed staffing", "outcome": "Agreed actions"}
+            "provider_attended": "True", "minutes": "Discussed staffing", "outcome": "resolved",
+            "outcome_notes": "Agreed actions"}
     for i, (name, agency) in enumerate(people):
         data[f"attendees-{i}-name"] = name
         data[f"attendees-{i}-agency"] = agency

@@ -19,7 +19,6 @@ from django_fsm import TransitionNotAllowed
 
 from accounts import roles
 from audit.models import Event
-from concerns import selectors as concern_selectors
 from concerns import services as concern_services
 from concerns.models import Concern, JqmmMeeting, SafeguardingAdvice
 from deadlines.models import Deadline
@@ -27,7 +26,7 @@ from deadlines.services import LIVE
 from escalation import route_services, services
 from escalation import selectors as case_selectors
 from escalation.models import ActionPlan, CaseMeeting, EscalationCase, Level, PlanAction, ProgressNote, Route
-from providers import selectors as provider_selectors
+from home import selectors as home_selectors
 from tests.factories import CaseFactory, ConcernFactory, ProviderFactory, UserFactory, satisfy_conditions
 
 TODAY = timezone.localdate
@@ -68,15 +67,16 @@ def test_pages_count_and_list_open_cases_and_concerns_by_the_one_rule(client, cq
     current = CaseFactory(provider=provider, level="ppm", owner=cqm)
 
     # Provider list: four open concerns (further action counts), the closed one does not.
-    assert provider_selectors.search("Rule Check House").get().open_concerns == 4
-    assert provider_selectors.search("").get(pk=provider.pk).open_concerns == 4
-    assert provider_selectors.search("").get(pk=ProviderFactory().pk).open_concerns == 0
+    assert home_selectors.provider_search("Rule Check House").get().open_concerns == 4
+    assert home_selectors.provider_search("").get(pk=provider.pk).open_concerns == 4
+    assert home_selectors.provider_search("").get(pk=ProviderFactory().pk).open_concerns == 0
     # Case list: a case ended through the suspension route is not open.
     assert set(case_selectors.open_cases()) == {current}
-    # Home page: a further-action concern with no risk assessment still waits for one.
-    home = concern_selectors.home_for(cqm)
+    # Home page: a further-action concern with no risk assessment still waits for one (a concern waiting for
+    # advice or routing is listed there instead).
+    home = home_selectors.home_for(cqm)
     waiting = {c.state for c in home["awaiting_assessment"]}
-    assert waiting == set(Concern.OPEN_STATES)
+    assert waiting == {Concern.State.ON_JQMM_AGENDA, Concern.State.FURTHER_ACTION}
     assert {c.state for c in home["logged_by_me"]} == set(Concern.OPEN_STATES)
 
     client.force_login(cqm)
@@ -330,7 +330,7 @@ def test_race_create_plan_against_closing_the_case(slow_first, closing_first):
     assert case.level == Level.CLOSED and not case.is_open
     assert not Deadline.objects.filter(case=case, status__in=LIVE).exists()  # nothing left running on a closed case
     if closing_first:
-        _refused(out["second"], PermissionDenied, "open case")
+        _refused(out["second"], PermissionDenied, "case has ended")
         assert ActionPlan.objects.filter(case=case).count() == plans_before
     else:
         plan = _ok(out["first"])
@@ -533,13 +533,13 @@ def test_race_record_meeting_against_closing_the_case(slow_first, closing_first)
     def meeting():
         return services.record_meeting(user=officer, case_id=case.pk, meeting_date=TODAY(),
                                        attendees=[{"name": "A", "agency": "Council"}], provider_attended=True,
-                                       minutes="Minutes", outcome="Outcome")
+                                       minutes="Minutes", outcome="satisfactory")
 
     out = race(_close(cqm, case), meeting) if closing_first else race(meeting, _close(cqm, case))
     case.refresh_from_db()
     assert case.level == Level.CLOSED
     if closing_first:
-        _refused(out["second"], PermissionDenied, "open case")
+        _refused(out["second"], PermissionDenied, "case has ended")
         assert CaseMeeting.objects.filter(case=case).count() == meetings_before
     else:
         recorded = _ok(out["first"])
@@ -551,13 +551,13 @@ def test_race_record_meeting_against_closing_the_case(slow_first, closing_first)
 def test_race_meeting_and_escalation_agree_on_the_level(slow_first):
     _need_postgres()
     cqm, officer = UserFactory(roles=[roles.CQM]), UserFactory(roles=[roles.CONTRACT_OFFICER])
-    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm, provider=ProviderFactory()))
+    case = satisfy_conditions(CaseFactory(level="qa", owner=cqm, provider=ProviderFactory()), verdict="escalate")
 
     out = race(
         lambda: services.move_case(user=cqm, case_id=case.pk, transition_name="escalate_to_ppm", reason="Unresolved"),
         lambda: services.record_meeting(user=officer, case_id=case.pk, meeting_date=TODAY(),
                                         attendees=[{"name": "A", "agency": "Council"}], provider_attended=False,
-                                        minutes="First PPM", outcome="CAP agreed"))
+                                        minutes="First PPM", outcome="extend", outcome_notes="CAP agreed"))
     _ok(out["first"])
     assert _ok(out["second"]).level == "ppm"  # recorded after the move, at the level the case is at
 

@@ -24,14 +24,17 @@ def messages_of(response):
     return [str(m) for m in get_messages(response.wsgi_request)]
 
 
-def test_an_import_sent_twice_imports_once_and_says_so(client, administrator):
+def test_an_import_sent_twice_imports_once_and_says_so(client, administrator, django_capture_on_commit_callbacks):
     client.force_login(administrator)
     token = once.issue(administrator)
     url = reverse("providers:import")
-    first = client.post(url, {"csv_file": SimpleUploadedFile("d.csv", CSV.encode()), "form_token": token})
-    assert first.status_code == 200 and "1 added, 0 updated" in first.content.decode()
-    again = client.post(url, {"csv_file": SimpleUploadedFile("d.csv", CSV.encode()), "form_token": token})
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post(url, {"csv_file": SimpleUploadedFile("d.csv", CSV.encode()), "form_token": token})
+    assert first.status_code == 302 and "1 added, 0 updated" in client.get(first["Location"]).content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url, {"csv_file": SimpleUploadedFile("d.csv", CSV.encode()), "form_token": token})
     assert again.status_code == 302 and "This form was already sent" in messages_of(again)
+    assert again["Location"] == first["Location"]  # back to the first upload's import
     assert Provider.objects.count() == 1
 
 

@@ -101,7 +101,7 @@ def test_adding_evidence_with_a_refused_second_file_or_a_failure_stores_nothing(
 def meeting(officer, case, files):
     return services.record_meeting(user=officer, case_id=case.pk, meeting_date=TODAY(),
                                    attendees=[{"name": "A", "agency": "B"}], provider_attended=True, minutes="m",
-                                   outcome="o", files=files)
+                                   outcome="resolved", files=files)
 
 
 def test_a_meeting_with_a_refused_second_document_or_a_failure_stores_nothing(officer, monkeypatch):

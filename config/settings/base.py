@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "letters",
     "deadlines",
     "core",
+    "home",
     "tools",
 ]
 
@@ -80,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.service",
+                "home.context_processors.my_work",
             ],
         },
     },
@@ -151,6 +153,16 @@ TIME_ZONE = "Europe/London"
 USE_I18N = True
 USE_TZ = True
 DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d", "%d %m %Y"]
+# Dates and times as GOV.UK writes them: "23 November 2026", "23 November 2026 at 2:05pm". The en-gb locale's
+# own formats would override these settings, so config/formats holds the same values for it; "am"/"pm" come
+# from locale/en_GB.
+FORMAT_MODULE_PATH = ["config.formats"]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+TIME_FORMAT = "fa"
+DATETIME_FORMAT = r"j F Y \a\t fa"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
 
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -168,6 +180,7 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
+CRISPY_CLASS_CONVERTERS = {"fileinput": "govuk-file-upload"}  # core.forms.FileInput (several files)
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", default="localhost")
@@ -175,6 +188,8 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+# Seconds to wait on the mail server. Bounded, so a reminder claim (ADR 0024) never outlives its sender unnoticed.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="provider-concerns@example.gov.uk")
 
 # Celery: embedded SQLite broker by default (no Redis needed for `make run`); Redis from the environment.
@@ -187,12 +202,21 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A broker that is down is noticed quickly and never waited on by a web request: connecting gives up after
+# this many seconds, and publishing is not retried (the outbox keeps the message for the relay, ADR 0014).
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_TASK_PUBLISH_RETRY = False
+# After a failed publish, a web process leaves the outbox to the relay job for this long (core.outbox).
+OUTBOX_QUIET_SECONDS = env.int("OUTBOX_QUIET_SECONDS", default=30)
 # With acks_late, a task whose worker died is redelivered after this many seconds (Redis transport).
 # Redis transport only: the embedded SQLAlchemy broker of `make run` rejects these options.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
     "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "unacked_restore_throttle": env.int("CELERY_UNACKED_RESTORE_THROTTLE", default=10),
+    "socket_connect_timeout": env.float("CELERY_REDIS_CONNECT_TIMEOUT", default=2.0),
+    "socket_timeout": env.float("CELERY_REDIS_SOCKET_TIMEOUT", default=10.0),
+    "retry_on_timeout": True,
 } if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else {}
 
 # A refused request (4xx) is one line from core.refusals (core.middleware); RefusalLogFilter drops Django's own
@@ -222,6 +246,9 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 
 # Deadline reminders: how many working days before the due date the first reminder goes out.
 DEADLINE_REMINDER_WORKING_DAYS = env.int("DEADLINE_REMINDER_WORKING_DAYS", default=2)
+# A reminder claimed for sending and not recorded "sent" after this many seconds belonged to a worker that died:
+# a later sweep sends it again (ADR 0024). Far longer than one email can take (EMAIL_TIMEOUT).
+DEADLINE_REMINDER_RETRY_SECONDS = env.int("DEADLINE_REMINDER_RETRY_SECONDS", default=10 * 60)
 # How long a drawn form may wait before it is sent (its one-time token expires; core.once, ADR 0021).
 FORM_TOKEN_MAX_AGE = env.int("FORM_TOKEN_MAX_AGE", default=24 * 60 * 60)
 CELERY_BEAT_SCHEDULE = {

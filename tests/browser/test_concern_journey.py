@@ -1,4 +1,4 @@
-"""Issue 3's journey in Debian Chromium, by visible labels, with an axe scan on every page."""
+"""The concern journey in Debian Chromium, by visible labels, with an axe scan on every page."""
 
 import datetime
 

@@ -1,4 +1,4 @@
-"""Issue 4's walk in Debian Chromium: QA -> PPM (DAP and review) -> JIMP -> SOSG -> step down -> close."""
+"""The ladder walk in Debian Chromium: QA -> PPM (DAP and review) -> JIMP -> SOSG -> step down -> close."""
 
 import datetime
 
@@ -38,7 +38,8 @@ def record_meeting(page, check_a11y, outcome):
     row.get_by_label("Agency").fill("ICB")
     page.get_by_role("group", name="Did the provider attend?").get_by_label("Yes").check()
     page.get_by_label("Minutes").fill("Discussed the concerns.")
-    page.get_by_label("Outcome").fill(outcome)
+    page.get_by_label(outcome, exact=True).check()
+    page.get_by_label("Outcome notes").fill(f"{outcome}: agreed with everyone present.")
     check_a11y(page)
     page.get_by_role("button", name="Save meeting").click()
     page.get_by_text("Meeting recorded", exact=True).wait_for()
@@ -85,24 +86,28 @@ def test_cqm_walks_a_case_up_the_ladder_and_back_down_to_closure(page, check_a11
     page.get_by_text("Current step: step 1 of 4, Quality assurance meeting").wait_for()
     check_a11y(page)
 
-    record_meeting(page, check_a11y, "Issues not resolved.")
+    record_meeting(page, check_a11y, "Issues not resolved")
+    page.get_by_text("found the issues not resolved. The case can be escalated to PPM").wait_for()
     move(page, check_a11y, "Escalate to PPM", "Issues not resolved at the QA meeting")
     page.get_by_text("Current step: step 2 of 4").wait_for()
 
     record_plan_and_review(page, check_a11y, "Not satisfactory: escalate to the next level")
+    record_meeting(page, check_a11y, "Improvement not satisfactory")
     move(page, check_a11y, "Escalate to JIMP", "DAP/CAP review not satisfactory")
     page.get_by_text("Current step: step 3 of 4").wait_for()
 
     record_plan_and_review(page, check_a11y, "Not satisfactory: escalate to the next level")
+    record_meeting(page, check_a11y, "Improvement not satisfactory")
     move(page, check_a11y, "Escalate to SOSG", "JIMP review not satisfactory")
     page.get_by_text("Current step: step 4 of 4").wait_for()
     check_a11y(page)
 
     record_plan_and_review(page, check_a11y, "Improvement satisfactory (close or step down)")
+    record_meeting(page, check_a11y, "Improvement satisfactory")
     move(page, check_a11y, "Step down to JIMP", "Sustained improvement at SOSG")
     page.get_by_text("Current step: step 3 of 4").wait_for()
 
-    record_plan_and_review(page, check_a11y, "Improvement satisfactory (close or step down)")
+    record_meeting(page, check_a11y, "Improvement satisfactory")
     move(page, check_a11y, "Close the case", "Improvement satisfactory; back to normal monitoring")
     page.get_by_text("Closed: back to normal contract monitoring").first.wait_for()
     check_a11y(page)

@@ -1,4 +1,4 @@
-"""Issue 6: generate, preview, issue and download an at-risk letter; its deadline reaches the home page."""
+"""Generate, preview, issue and download an at-risk letter; its deadline reaches the home page."""
 
 import hashlib
 import subprocess

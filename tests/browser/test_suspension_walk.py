@@ -1,4 +1,4 @@
-"""Issue 5's walks in Debian Chromium, a different person for each role, axe on every page."""
+"""The suspension walks in Debian Chromium, a different person for each role, axe on every page."""
 
 import datetime
 

@@ -1,37 +1,18 @@
 """The one clearance rule (concerns.permissions.is_cleared / is_cleared_for_case) applied to whole lists:
-which restricted concerns, cases and audit events a person may not read in full. Used where many records are
-listed at once (the audit admin, its search), so the rule is worked out in a few queries, not one per row."""
+which restricted cases and audit events a person may not read in full. Used where many records are listed at
+once (the audit log in the admin, its search), so the rule is worked out in a few queries, not one per row."""
 
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 
-from accounts.roles import has_role
-from concerns import permissions as concern_perms
-
-
-def has_full_clearance(user) -> bool:
-    """CQMs and safeguarding leads are cleared for every restricted concern and case."""
-    return has_role(user, *concern_perms.CLEARED_ROLES)
-
-
-def uncleared_concern_ids(user) -> set[int]:
-    """The safeguarding-restricted concerns this person may not read: all of them for people with no role;
-    for others, all but the ones they logged or that were shared with them."""
-    from concerns.models import Concern
-
-    if has_full_clearance(user):
-        return set()
-    restricted = Concern.objects.filter(restricted=True)
-    if concern_perms.can_see_concerns(user) and getattr(user, "pk", None):
-        restricted = restricted.exclude(logged_by_id=user.pk).exclude(shared_with__pk=user.pk)
-    return set(restricted.values_list("pk", flat=True))
+from concerns.models import Concern, RiskAssessment
+from concerns.selectors import uncleared_concern_ids
+from escalation.models import EscalationCase
 
 
 def uncleared_case_ids(user, concern_ids=None) -> set[int]:
     """Cases holding at least one restricted concern this person may not read, and every case reopened from
     one of them (directly or down a chain of reopenings), as concerns.permissions.case_is_restricted counts."""
-    from escalation.models import EscalationCase
-
     concern_ids = uncleared_concern_ids(user) if concern_ids is None else concern_ids
     if not concern_ids:
         return set()
@@ -47,9 +28,6 @@ def uncleared_case_ids(user, concern_ids=None) -> set[int]:
 def hidden_events_q(user) -> Q | None:
     """Audit events whose summary and changes this person may not read (about a restricted concern, its risk
     assessments, or a restricted case), as a filter; None when there are none."""
-    from concerns.models import Concern, RiskAssessment
-    from escalation.models import EscalationCase
-
     concerns = uncleared_concern_ids(user)
     if not concerns:
         return None

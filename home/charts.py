@@ -5,6 +5,7 @@ from django.utils import timezone
 from pygal.style import Style
 
 from concerns.models import RiskLevel
+from core.dates import long_date
 
 LEVEL_LABELS = ["Normal", "QA", "PPM", "JIMP", "SOSG"]
 
@@ -21,7 +22,7 @@ def risk_over_time_svg(assessments, title: str) -> str:
         style=STYLE, width=720, height=300, show_legend=False, range=(0, 4), show_y_guides=True,
         disable_xml_declaration=True, js=[], title=title, x_label_rotation=30, dots_size=5,
         show_minor_x_labels=False, x_labels_major_count=6,
-        x_value_formatter=lambda d: d.strftime("%-d %b %Y"), margin=10, margin_right=50, truncate_label=-1,
+        x_value_formatter=long_date, margin=10, margin_right=50, truncate_label=-1,
     )
     chart.y_labels = [{"label": LEVEL_LABELS[i], "value": i} for i in range(5)]
     chart.add("Risk level", [

@@ -1,10 +1,10 @@
 from django.contrib import admin
 from django.db.models import Q
 
-from core.admin import ReadOnlyAdmin
-from core.clearance import annotate_hidden, hidden_events_q
+from audit.admin_classes import ReadOnlyAdmin
+from audit.models import Event
 
-from .models import Event
+from .clearance import annotate_hidden, hidden_events_q
 
 RESTRICTED = "Restricted"
 

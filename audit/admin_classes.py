@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.forms.models import model_to_dict
 
-from audit.services import diff, record
+from .services import diff, record
 
 
 class AuditedAdmin(admin.ModelAdmin):
