@@ -1,7 +1,8 @@
 # Provider concerns: everything a newcomer needs is `make run` and `make test`.
 #
 #   make run      venv + deps, runtime apt libraries, migrate, demo data, then the site on
-#                 http://127.0.0.1:8000 with a Celery worker + beat beside it (SQLite, no Redis/PostgreSQL)
+#                 http://127.0.0.1:8000 with a Celery worker + beat beside it (SQLite, no Redis/PostgreSQL);
+#                 `make run PORT=8010` for another port (links in emails and calendars follow it)
 #   make test     venv + deps, PostgreSQL/Redis/Chromium (installed and started if missing), ruff, bandit, lint-imports,
 #                 migrations check, pytest.  `make test PYTEST_ARGS="-k foo"`; REQUIRE_SERVICES=1 in CI.
 #   make lint | assets | bench | workflow | clean
@@ -24,10 +25,15 @@ REQUIRE_SERVICES ?= 0
 export REQUIRE_SERVICES
 PYTEST_ARGS ?=
 
+# `make run` serves on this port; links in emails and calendar feeds use SITE_URL, which follows the port unless
+# it is set already.
+PORT     ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)
+
 .PHONY: help venv system-deps services run migrate seed test lint assets bench workflow letters clean
 
 help:
-	@echo "make run        serve http://127.0.0.1:8000 with demo data and a Celery worker (SQLite)"
+	@echo "make run        serve http://127.0.0.1:8000 with demo data and a Celery worker (SQLite; PORT=8010 ...)"
 	@echo "make test       ruff + migrations check + pytest against PostgreSQL/Redis (PYTEST_ARGS=...)"
 	@echo "make lint       ruff check"
 	@echo "make assets     rebuild static/govuk/ from govuk-frontend (needs npm)"
@@ -67,7 +73,7 @@ seed: migrate
 	$(PY) manage.py seed_demo
 
 run: venv system-deps seed
-	@scripts/run.sh
+	@HOST_PORT="127.0.0.1:$(PORT)" SITE_URL="$(SITE_URL)" scripts/run.sh
 
 # ---------------------------------------------------------------------------------------- test
 test: export DATABASE_URL ?= $(TEST_DATABASE_URL)
@@ -78,7 +84,9 @@ test: venv system-deps
 	$(VENV)/bin/bandit -c pyproject.toml -r . -q
 	$(VENV)/bin/lint-imports
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
-	$(VENV)/bin/pytest $(PYTEST_ARGS)
+	# --create-db: a run that was killed part-way leaves rows from its transactional tests behind;
+	# reusing that database would fail the next run on duplicate users.
+	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
