@@ -19,6 +19,7 @@ is_dmt_member = role(roles.DMT_MEMBER, "a DMT member")
 is_dass = role(roles.DASS, "the DASS")
 is_icb_colleague = role(roles.ICB_COLLEAGUE, "an ICB colleague")
 is_administrator = role(roles.ADMINISTRATOR, "an administrator")
+is_auditor = role(roles.AUDITOR, "an auditor")
 
 #: The Contracts and Quality Team: officers and CQMs.
 is_caseworker = is_contract_officer | is_cqm

@@ -20,5 +20,6 @@ urlpatterns = [
     path("cases/", include("escalation.urls")),
     path("deadlines/", include("deadlines.urls")),
     path("letters/", include("letters.urls")),
+    path("oversight/", include("oversight.urls")),
     path("admin/", admin.site.urls),
 ]

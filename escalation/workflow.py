@@ -38,7 +38,8 @@ def transition_rows(field_name: str = "level") -> list[dict]:
 
 
 PERMISSION_AREAS = {"concerns": "Concerns", "escalation": "Escalation cases and suspension routes",
-                    "letters": "Letters", "accounts": "The register and settings"}
+                    "letters": "Letters", "oversight": "Meeting packs, board reports and case records",
+                    "accounts": "The register and settings"}
 
 
 def permission_rows() -> list[dict]:

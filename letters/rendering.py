@@ -142,3 +142,10 @@ def render_pdf(document_html: str, *, letter_settings: LetterSettings | None = N
     """Tagged PDF (PDF/UA-1) so screen readers can read issued letters. Nothing is fetched but the logo."""
     fetcher = LetterAssetFetcher(letter_settings or LetterSettings.current())
     return HTML(string=document_html, url_fetcher=fetcher).write_pdf(pdf_variant="pdf/ua-1")
+
+
+def render_pdf_and_count(document_html: str, *, letter_settings: LetterSettings | None = None) -> tuple[bytes, int]:
+    """render_pdf, and how many pages it made (for packs and records that say so)."""
+    fetcher = LetterAssetFetcher(letter_settings or LetterSettings.current())
+    document = HTML(string=document_html, url_fetcher=fetcher).render()
+    return document.write_pdf(pdf_variant="pdf/ua-1"), len(document.pages)

@@ -9,11 +9,13 @@ the positive control: the same sweep must show them the sentinels, or the test w
 """
 
 import datetime
+import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 
 import pytest
 from django.contrib import admin
@@ -41,6 +43,7 @@ from escalation import services as case_services
 from escalation.models import CaseMeeting, EscalationCase, MeetingDocument, PlanAction, RouteNotification
 from letters import services as letter_services
 from letters.models import Letter, LetterKind
+from oversight import services as oversight_services
 from providers.models import Provider
 
 PREFIX = "SENTINEL-"
@@ -206,9 +209,14 @@ def build_world():
         record(actor=cqm, obj=assessment, kind="legacy_note", summary=S["LEGACY-RISK"])
     reopened = _reopened_restricted_case(users, today)
     TOTPDevice.objects.create(user=users["admin"], name="Authenticator app", confirmed=True)
+    # Meeting packs built for cleared and uncleared people: each downloads only their own.
+    packs = []
+    for who, kind in (("cqm", "sprg"), ("cqm", "dmt"), ("sprg", "sprg"), ("dmt", "dmt"), ("dass", "sprg")):
+        job, _ = oversight_services.request_pack(user=users[who], kind=kind, meeting_date=today)
+        packs.append(oversight_services.build_pack(job_id=job.pk).pk)
     return {"users": users, "case": case, "events": _sentinel_events(), "concerns": [first, second],
             "provider": provider, "assessment": assessment, "upcoming": upcoming, "past": past,
-            "reopened": reopened}
+            "reopened": reopened, "packs": packs}
 
 
 def _reopened_restricted_case(users, today):
@@ -337,7 +345,7 @@ def _base_pools(world) -> dict:
                 ("cases/", [case.pk, world["reopened"].pk]),
                 ("deadlines/", deadlines),
                 ("letters/", list(case.letters.values_list("pk", flat=True))),
-                ("notifications/", [1])]
+                ("notifications/", [1]), ("oversight/packs/", world["packs"])]
     return {
         "pk_by_prefix": pk_pools, "provider_id": [world["provider"].pk], "case_id": [case.pk, world["reopened"].pk],
         "evidence_id": list(first.evidence.values_list("pk", flat=True)),
@@ -407,9 +415,20 @@ if not HAVE_PDFTOTEXT and os.environ.get("REQUIRE_SERVICES") == "1":
 
 def body_text(response) -> str:
     raw = b"".join(response.streaming_content) if getattr(response, "streaming", False) else response.content
-    text = raw.decode("utf-8", "replace")
+    text = raw_text(raw)
     if "text/calendar" in response.get("Content-Type", ""):
         text = text.replace("\r\n ", "").replace("\n ", "")  # unfold long iCalendar lines
+    return text
+
+
+def raw_text(raw: bytes) -> str:
+    """The text of a body: PDFs through pdftotext, and each file of a ZIP (a case's whole record) read the same way,
+    since compressed bytes would hide a leak."""
+    text = raw.decode("utf-8", "replace")
+    if raw.startswith(b"PK\x03\x04"):
+        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
+            text += "\n" + "\n".join(archive.namelist())
+            text += "\n".join(raw_text(archive.read(name)) for name in archive.namelist())
     if raw.startswith(b"%PDF") and HAVE_PDFTOTEXT:
         with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
             handle.write(raw)
@@ -472,6 +491,13 @@ def test_no_uncleared_person_sees_restricted_text_anywhere():
     assert {S["EVIDENCE-BODY"], S["MEETDOC-BODY"], S["COPY-BODY"], S["ADDRESSEE-DRAFT"]} <= seen
     if HAVE_PDFTOTEXT:
         assert S["LETTER-ISSUED"] in seen  # the issued PDF, read through pdftotext
+    # Their own meeting packs and the case's whole record show them too (the ZIP read file by file).
+    own_packs = [url for url in control if url.startswith("/oversight/packs/") and url.endswith("/download/")
+                 and control[url][0] == 200]
+    first = min(own_packs, key=lambda url: int(url.split("/")[3]))
+    assert len(own_packs) == 2 and control[first][1], own_packs  # the SPRG pack (built first) holds the case
+    record = control[f"/oversight/cases/{case.pk}/whole-record.zip"]
+    assert record[0] == 200 and {S["MINUTES"], S["EVIDENCE-BODY"], S["LETTER-ISSUED"]} <= record[1]
     ok = sum(1 for status, _ in control.values() if status == 200)
     assert ok > 50, f"only {ok} pages answered the CQM: the sweep is not reaching the pages"
 

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "deadlines",
     "core",
     "home",
+    "oversight",
     "tools",
 ]
 

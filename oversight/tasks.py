@@ -1,0 +1,11 @@
+"""Background work for oversight. Thin: the work is in oversight.services."""
+
+from celery import shared_task
+
+
+@shared_task(acks_late=True)
+def build_pack(job_id: int) -> str:
+    """Build one meeting pack (queued by services.request_pack after commit). Running it again is safe."""
+    from . import services
+
+    return services.build_pack(job_id=job_id).status

@@ -1,0 +1,13 @@
+"""The oversight rules for pages of lower apps (the case page offers "Export the whole record"): the template asks
+oversight, so escalation never imports it."""
+
+from django import template
+
+from oversight import permissions as perms
+
+register = template.Library()
+
+
+@register.filter
+def may_export_record_of(user, case) -> bool:
+    return perms.can_export_case_record(user, case)
