@@ -260,8 +260,10 @@ class ConcernFilterForm(GovFormMixin, forms.Form):
 
     one_time = False
 
-    q = forms.CharField(label="Reference or provider", required=False, max_length=100,
-                        help_text="Part of a concern reference (CON-00012) or of a provider's name")
+    q = forms.CharField(label="Search concerns", required=False, max_length=100,
+                        help_text="A concern reference (CON-00012), part of a provider's name, or words from "
+                                  "what happened",
+                        error_messages={"max_length": "Search for 100 characters or fewer"})
     state = forms.ChoiceField(label="Status", required=False, choices=[("", "Any status")] + Concern.State.choices)
     source = forms.ChoiceField(label="Source", required=False, choices=[("", "Any source")] + Concern.Source.choices)
     restricted = forms.ChoiceField(label="Safeguarding restricted", required=False,

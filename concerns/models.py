@@ -300,6 +300,9 @@ class RiskAssessment(models.Model):
 
     class Meta:
         ordering = ["-assessed_at", "-id"]
+        # A provider's newest first: its page, and its latest level on the register (read for every provider
+        # when the register is sorted by it).
+        indexes = [models.Index(fields=["provider", "-assessed_at", "-id"], name="risk_newest_per_provider")]
         constraints = [
             models.CheckConstraint(condition=models.Q(engagement__lte=4), name="engagement_0_to_4"),
             models.CheckConstraint(condition=models.Q(impact__lte=5), name="impact_0_to_5"),

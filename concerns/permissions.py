@@ -86,6 +86,39 @@ def is_cleared_for_case(user, case) -> bool:
     return all(is_cleared(user, concern) for concern in restricted_concerns_of(case))
 
 
+def cleared_case_ids(user, cases) -> set[int]:
+    """is_cleared_for_case for many cases at once, in a fixed number of queries (one a generation of reopened
+    cases, then one for the restricted concerns): the pks of the cases this person may read. The same rule:
+    a case is readable unless it, or a case it was reopened from, holds a restricted concern they are not cleared
+    for."""
+    from .models import Concern
+
+    cases = [case for case in cases if case is not None]
+    if not cases or not can_see_concerns(user):
+        return set()
+    if has_role(user, *CLEARED_ROLES):
+        return {case.pk for case in cases}
+    manager = type(cases[0])._default_manager
+    parent = {case.pk: case.reopened_from_id for case in cases}
+    todo = {p for p in parent.values() if p and p not in parent}
+    while todo:
+        rows = list(manager.filter(pk__in=todo).values_list("pk", "reopened_from_id"))
+        parent.update(rows)
+        todo = {p for _, p in rows if p and p not in parent}
+    restricted = Concern.objects.filter(restricted=True, case_id__in=list(parent))
+    uncleared = set(restricted.exclude(logged_by_id=user.pk).exclude(shared_with=user)
+                    .values_list("case_id", flat=True))
+    readable = set()
+    for case in cases:
+        pk, seen = case.pk, set()
+        while pk and pk not in seen and pk not in uncleared:
+            seen.add(pk)
+            pk = parent.get(pk)
+        if not pk or pk in seen:
+            readable.add(case.pk)
+    return readable
+
+
 can_log_concern = permission("Log a concern", is_caseworker)
 can_add_evidence = permission("Add evidence to a concern", (is_caseworker | is_safeguarding_lead) & is_cleared)
 can_record_advice = permission("Record safeguarding advice on a concern",

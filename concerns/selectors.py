@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.roles import has_role
+from core.search import text_match
 from providers.models import Provider
 
 from . import permissions as perms
@@ -34,8 +35,11 @@ def concern_list(user, *, state=None, provider=None):
 def filtered_concerns(user, *, q=None, state=None, source=None, restricted=None, received_from=None,
                       received_to=None):
     """The concerns list, newest first, with its filters. A concern this person is not cleared for is listed only
-    by its reference and status, so any other filter (source, dates, restricted, a provider's name) leaves it
-    out: filtering on its details would tell what the list does not show."""
+    by its reference and status, so any other filter (source, dates, restricted, a provider's name, words of
+    its text) leaves it out: filtering on its details would tell what the list does not show.
+
+    The search `q` is a reference (or part of one), or words: those find a concern whose own text (CONCERN_TEXT,
+    full-text on PostgreSQL through the GIN index of migration 0005) or whose provider's name holds them."""
     concerns = concern_list(user, state=state)
     detail = {"source": source, "restricted": {"yes": True, "no": False}.get(restricted),
               "received_on__gte": received_from, "received_on__lte": received_to}
@@ -45,13 +49,19 @@ def filtered_concerns(user, *, q=None, state=None, source=None, restricted=None,
     if q and (q := q.strip()):
         if REFERENCE.match(q):  # a reference, or part of one
             concerns = concerns.filter(Q(reference__iexact=q) | Q(reference__icontains=q, cleared=True))
-        else:  # a provider's name: the register is small, so find the providers first and use the index
-            providers = list(Provider.objects.filter(name__icontains=q).values_list("pk", flat=True)[:500])
-            concerns = concerns.filter(provider_id__in=providers, cleared=True)
+        else:  # the register is small, so find the providers by name first and use the index
+            providers = list(Provider.objects.filter(Q(name__icontains=q) | text_match(q, "name"))
+                             .values_list("pk", flat=True)[:500])
+            # The matching concerns as a subquery, which PostgreSQL runs once through the GIN index: inline, a
+            # page of a rare word's few matches would read the text of every concern newest first to fill it.
+            by_text = Concern.objects.filter(text_match(q, *CONCERN_TEXT)).values("pk")
+            concerns = concerns.filter(Q(provider_id__in=providers) | Q(pk__in=by_text), cleared=True)
     return concerns.order_by("-received_on", "-id")
 
 
 REFERENCE = re.compile(r"^(con-?)?[a-z]?\d+$", re.IGNORECASE)
+#: A concern's own searchable text. Migration 0005 indexes exactly this expression: change the two together.
+CONCERN_TEXT = ("reference", "description")
 
 
 def next_jqmm():

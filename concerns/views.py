@@ -1,5 +1,6 @@
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -208,7 +209,8 @@ def jqmm_list(request):
     if not perms.can_see_concerns(request.user):
         raise PermissionDenied
     return render(request, "concerns/jqmm_list.html", {
-        "meetings": JqmmMeeting.objects.order_by("-meeting_date")[:50],
+        "meetings": JqmmMeeting.objects.select_related("chair").annotate(agenda_size=Count("agenda"))
+        .order_by("-meeting_date")[:50],
         "next_jqmm": selectors.next_jqmm(),
         "can_schedule": perms.can_schedule_jqmm(request.user),
     })

@@ -91,7 +91,7 @@ BAD_OUTCOMES = {MeetingOutcome.NOT_RESOLVED, MeetingOutcome.NOT_SATISFACTORY}
 def latest_meeting_here(case):
     """The latest meeting held at the case's current level since the case reached that level (or None).
 
-    A page asks this once for every guard of every move; `remember_latest_meeting` lets it be read once."""
+    A page asks this once for every guard of every move; `remember_for_page` lets it be read once."""
     if case.level not in LADDER:
         return None
     remembered = getattr(case, "_latest_meeting_here", None)
@@ -101,11 +101,16 @@ def latest_meeting_here(case):
         "-meeting_date", "-id").first()
 
 
-def remember_latest_meeting(case):
-    """For a page drawing one state of the case: keep its latest meeting here on the instance (a move changes
-    the level or its date, and then it is read again). Services, which record meetings, do not call this."""
-    case._latest_meeting_here = None
-    case._latest_meeting_here = ((case.level, case.level_since), latest_meeting_here(case))
+def remember_for_page(case, *, plans, reports, meetings):
+    """For a page drawing one state of the case: the case's plans (newest first, with their reviews prefetched),
+    reports (with their sign-offs) and meetings, as the page reads them, answer the guards' questions too. A move
+    changes the level, route or its date, and then everything is read again."""
+    plans = sorted(plans, key=lambda p: (p.created_at, p.pk), reverse=True)
+    here = [m for m in meetings if case.level in LADDER and m.level == case.level
+            and m.recorded_at >= case.level_since]
+    case._latest_meeting_here = ((case.level, case.level_since),
+                                 max(here, key=lambda m: (m.meeting_date, m.pk), default=None))
+    case._for_page = {"state": (case.level, case.route, case.level_since), "plans": plans, "reports": list(reports)}
 
 
 def _latest_outcome(case) -> str:
@@ -303,14 +308,32 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
             Route.PROVIDER_FAILURE: "govuk-tag--purple",
         }[self.route]
 
+    # A page drawing one state of the case asks these many times (every guard of every button): remember_for_page
+    # lets them answer from the lists the page reads anyway. Services never call it, so they always read afresh.
+    def _page(self, name):
+        remembered = getattr(self, "_for_page", None)
+        if remembered and remembered["state"] == (self.level, self.route, self.level_since):
+            return remembered[name]
+        return None
+
     def current_plan(self):
         """The DAP/CAP at the current ladder level (improvement plans of the routes do not count)."""
+        plans = self._page("plans")
+        if plans is not None:
+            return next((p for p in plans if p.level == self.level and p.kind in ("dap", "cap")), None)
         return self.plans.filter(level=self.level, kind__in=["dap", "cap"]).order_by("-created_at").first()
 
     def improvement_plan(self):
+        plans = self._page("plans")
+        if plans is not None:
+            return next((p for p in plans if p.kind == ActionPlan.Kind.IMPROVEMENT), None)
         return self.plans.filter(kind=ActionPlan.Kind.IMPROVEMENT).order_by("-created_at").first()
 
     def latest_review(self):
+        plans = self._page("plans")
+        if plans is not None:
+            reviews = [r for p in plans if p.level == self.level and p.kind in ("dap", "cap") for r in p.reviews.all()]
+            return max(reviews, key=lambda r: (r.review_date, r.pk), default=None)
         return PerformanceReview.objects.filter(plan__case=self, plan__level=self.level,
                                                 plan__kind__in=["dap", "cap"]).order_by(
             "-review_date", "-id").first()
@@ -379,6 +402,10 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
         """The report awaiting or holding decisions in the current route state."""
         kind = DecisionReport.Kind.LIFTING if self.route in (Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED) \
             else DecisionReport.Kind.SUSPENSION
+        reports = self._page("reports")
+        if reports is not None:
+            return max((r for r in reports if r.kind == kind and not r.superseded), key=lambda r: r.version,
+                       default=None)
         return self.reports.filter(kind=kind, superseded=False).order_by("-version").first()
 
     @fsm_log_by

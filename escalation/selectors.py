@@ -5,6 +5,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from audit.services import events_for
+from concerns.permissions import cleared_case_ids
 
 from . import permissions as perms
 from . import route_services
@@ -17,7 +18,7 @@ from .models import (
     Level,
     Route,
     latest_meeting_here,
-    remember_latest_meeting,
+    remember_for_page,
 )
 from .services import is_skip
 
@@ -172,14 +173,11 @@ def route_actions(case, user) -> dict:
 def with_case_clearance(user, items, case_of=lambda item: item.case):
     """Set `cleared` on each item (deadlines, SPRG decisions...): may this person see the free text recorded
     with it? The rule is the case's (perms.can_read_case, which counts the restricted concerns of the case and
-    of every case it was reopened from), worked out once per case."""
-    cache = {}
+    of every case it was reopened from), worked out for all the cases at once (cleared_case_ids)."""
     items = list(items)
+    readable = cleared_case_ids(user, {case_of(item).pk: case_of(item) for item in items}.values())
     for item in items:
-        case = case_of(item)
-        if case.pk not in cache:
-            cache[case.pk] = perms.can_read_case(user, case)
-        item.cleared = cache[case.pk]
+        item.cleared = case_of(item).pk in readable
     return items
 
 
@@ -187,25 +185,28 @@ def case_page(case, user) -> dict:
     if not perms.can_read_case(user, case):
         # Only that the case exists and where it stands: no free text, minutes, documents, reasons or letters.
         return {"case": case, "cleared": False, "ladder": ladder(case), "concerns": case.concerns.all()}
-    remember_latest_meeting(case)
+    meetings = list(case.meetings.prefetch_related("documents").select_related("recorded_by"))
+    plans = list(case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"))
+    reports = list(case.reports.prefetch_related("sign_offs__signed_by").select_related("author"))
+    remember_for_page(case, plans=plans, reports=reports, meetings=meetings)
     return {
         "case": case,
         "cleared": True,
         "ladder": ladder(case),
         "moves": available_moves(case, user),
         "blocked": blocked_moves(case, user),
-        "meetings": case.meetings.prefetch_related("documents").select_related("recorded_by"),
+        "meetings": meetings,
         "next_step": next_step(case),
         "ladder_moves": case.ladder_moves.select_related("moved_by", "meeting"),
         "final": "" if perms.case_may_reopen(user, case) else perms.case_may_reopen.refusal,
-        "plans": case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"),
+        "plans": plans,
         "concerns": case.concerns.all(),
         "events": events_for(case)[:100],
         "route": route_actions(case, user),
         "deadlines": with_case_clearance(user, case.deadlines.select_related("case"), lambda d: case),
         "letters": case.letters.all(),
         "can_change_deadlines": perms.can_move_case(user, case),
-        "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
+        "reports": reports,
         "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
         "visits": case.visits.all(),
         "sprg_decisions": case.sprg_decisions.select_related("meeting", "recorded_by"),

@@ -39,7 +39,8 @@ def _case(request, pk, *, cleared=True) -> EscalationCase:
     """The case, for a person with a role; unless `cleared=False`, only for people cleared to see its details."""
     if not perms.can_see_cases(request.user):
         raise PermissionDenied
-    case = get_object_or_404(EscalationCase.objects.select_related("provider", "owner"), pk=pk)
+    case = get_object_or_404(EscalationCase.objects.select_related("provider", "owner", "opened_by", "reopened_as"),
+                             pk=pk)
     if cleared:
         require_cleared(request, case)
     return case

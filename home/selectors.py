@@ -1,12 +1,27 @@
 """Queries for the pages that draw on several apps: each person's home page, the provider register and a
 provider's page."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Value,
+    When,
+    Window,
+)
+from django.db.models.functions import Coalesce, Concat, Replace, RowNumber
 
-from concerns.models import Concern, RiskAssessment
+from concerns.models import Concern, RiskAssessment, RiskLevel
+from concerns.permissions import cleared_case_ids
 from concerns.selectors import WAITING_STATES, concern_list, next_jqmm, with_clearance
-from escalation.permissions import can_read_case
+from core.search import text_match
+from escalation.models import EscalationCase
 from providers.models import Provider
 
 
@@ -14,15 +29,13 @@ def shown_notifications(user, notifications) -> list:
     """Set `shown_message` on each notification: its message, unless it is about a case this person is not
     cleared for now (the case may have become safeguarding-restricted after it was sent, and the message can
     quote the case), in which case only that there was an update on the case."""
-    cleared = {}
     notifications = list(notifications)
+    readable = cleared_case_ids(user, {note.case_id: note.case for note in notifications if note.case_id}.values())
     for note in notifications:
         if note.case_id is None:
             note.shown_message = note.message
             continue
-        if note.case_id not in cleared:
-            cleared[note.case_id] = can_read_case(user, note.case)
-        note.shown_message = note.message if cleared[note.case_id] else \
+        note.shown_message = note.message if note.case_id in readable else \
             f"Update on restricted case {note.case.reference}"
     return notifications
 
@@ -30,10 +43,15 @@ def shown_notifications(user, notifications) -> list:
 def home_for(user) -> dict:
     base = concern_list(user)
     meeting = next_jqmm()
+    # Both waiting lists in one query: the newest 50 of each state (a row number within each state).
+    waiting = list(base.filter(state__in=[Concern.State.AWAITING_ADVICE, Concern.State.AWAITING_ROUTING])
+                   .annotate(place=Window(RowNumber(), partition_by=[F("state")],
+                                          order_by=[F("received_on").desc(), F("id").desc()]))
+                   .filter(place__lte=50).order_by("-received_on", "-id"))
     return {
         "logged_by_me": base.open().filter(logged_by=user)[:20],
-        "awaiting_advice": base.filter(state=Concern.State.AWAITING_ADVICE)[:50],
-        "awaiting_routing": base.filter(state=Concern.State.AWAITING_ROUTING)[:50],
+        "awaiting_advice": [c for c in waiting if c.state == Concern.State.AWAITING_ADVICE],
+        "awaiting_routing": [c for c in waiting if c.state == Concern.State.AWAITING_ROUTING],
         # Each concern in one list: one still waiting for advice or routing is in that list, not this one too.
         # NOT EXISTS, not a LEFT JOIN ... IS NULL: PostgreSQL misjudges the join at volume and loops.
         "awaiting_assessment": base.open().exclude(state__in=WAITING_STATES)
@@ -53,20 +71,95 @@ def visible_assessments(user, provider):
             .filter(Q(concern__isnull=True) | Q(concern__in=cleared)))
 
 
+#: A provider's searchable text. Migration providers.0004 indexes exactly this expression: change the two together.
+PROVIDER_TEXT = ("name", "town", "postcode", "cqc_location_id")
+
+
 def provider_search(q: str):
-    """The register, each provider with its number of open concerns."""
+    """The register, by name, each provider with its number of open concerns, found by `q` if given.
+
+    The count is one correlated subquery on the (provider, state) index: ordering by it refers to its place in
+    the SELECT list rather than running it again, and the page count (Paginator's COUNT) leaves it out."""
     open_per_provider = (Concern.objects.open().filter(provider=OuterRef("pk")).order_by()
-                         .values("provider").annotate(n=Count("pk")).values("n"))
+                         .values("provider").annotate(n=Count("*")).values("n"))  # COUNT(*): index only
     qs = Provider.objects.annotate(
         open_concerns=Coalesce(Subquery(open_per_provider, output_field=IntegerField()), Value(0))
     )
     q = (q or "").strip()
     if q:
-        qs = qs.filter(
-            Q(name__icontains=q) | Q(town__icontains=q) | Q(cqc_location_id__iexact=q)
-            | Q(cqc_location_id__icontains=q) | Q(postcode__icontains=q) | Q(address__icontains=q)
-        )
-    return qs.order_by("name")
+        qs = qs.alias(postcode_compact=Replace("postcode", Value(" "), Value(""))).filter(provider_match(q))
+    return qs.order_by("name", "pk")
+
+
+def provider_match(q: str) -> Q:
+    """Part of a name, town, address, postcode (with or without its space) or CQC location ID; or, on
+    PostgreSQL, the words of the name, town, postcode or location ID in any order and form ("oakwood lodges"
+    finds "Oakwood Lodge"), found through the GIN index."""
+    words = Provider.objects.filter(text_match(q, *PROVIDER_TEXT)).values("pk")
+    match = (Q(name__icontains=q) | Q(town__icontains=q) | Q(address__icontains=q) | Q(postcode__icontains=q)
+             | Q(cqc_location_id__icontains=q) | Q(pk__in=words))
+    compact = q.replace(" ", "")
+    return match | Q(postcode_compact__icontains=compact) if compact else match
+
+
+def filtered_providers(user, *, q="", service_type="", placement_status="", open_case="", level="", sort="name"):
+    """The provider register list: `provider_search` with the filters and sort order of its page, each provider
+    with the level of its open case (`open_case_level`, empty if none) and the rank of its latest risk level
+    (`latest_risk`, RiskLevel's order, None if never assessed) as far as this person may see: assessments on
+    restricted concerns they are not cleared for do not count. Every value is a subquery or a filter in the
+    one query, so a page costs the same however long the list."""
+    open_cases = EscalationCase.objects.open().filter(provider=OuterRef("pk"))
+    risk_rank = Case(*[When(level=value, then=Value(i)) for i, value in enumerate(RiskLevel.values)],
+                     output_field=IntegerField())
+    # The clearance rule for each assessment looked at (its concern by its key), not as a list of every cleared
+    # concern: only the newest few of each provider are read.
+    cleared = with_clearance(Concern.objects.filter(pk=OuterRef("concern_id")), user).filter(cleared=True)
+    latest = (RiskAssessment.objects.filter(provider=OuterRef("pk")).filter(Q(concern__isnull=True) | Exists(cleared))
+              .order_by("-assessed_at", "-id").annotate(rank=risk_rank).values("rank")[:1])
+    providers = provider_search(q).annotate(
+        open_case_level=Subquery(open_cases.values("level")[:1]),
+        latest_risk=Subquery(latest, output_field=IntegerField()),
+    )
+    if service_type:
+        providers = providers.alias(service_list=service_list()).filter(
+            service_list__icontains=f",{service_type.strip()},")
+    if placement_status:
+        providers = providers.filter(placement_status=placement_status)
+    if open_case:
+        providers = providers.filter(Exists(open_cases) if open_case == "yes" else ~Exists(open_cases))
+    if level == NO_OPEN_CASE:
+        providers = providers.filter(~Exists(open_cases))
+    elif level:
+        providers = providers.filter(Exists(open_cases.filter(level=level)))
+    return providers.order_by(*SORT_ORDER.get(sort, SORT_ORDER["name"]))
+
+
+NO_OPEN_CASE = "none"
+SORT_ORDER = {
+    "name": ["name", "pk"],
+    "open_concerns": [F("open_concerns").desc(), "name", "pk"],
+    "risk": [F("latest_risk").desc(nulls_last=True), "name", "pk"],
+}
+
+
+def service_list():
+    """A provider's service types as ",type one,type two," (the register keeps them as text separated by commas),
+    so a filter finds one whole type: "Care home" is not "Care home with nursing"."""
+    types = Replace(Replace("service_types", Value(", "), Value(",")), Value(" ,"), Value(","))
+    return Concat(Value(","), types, Value(","), output_field=CharField())
+
+
+def service_types() -> list[str]:
+    """Every service type in the register, in order (one query over the distinct values)."""
+    found = set()
+    for text in Provider.objects.order_by().values_list("service_types", flat=True).distinct():
+        found.update(t.strip() for t in text.split(",") if t.strip())
+    return sorted(found, key=str.lower)
+
+
+def risk_label(rank) -> str:
+    """The name of a latest risk level from its rank (`filtered_providers`), empty if none."""
+    return RiskLevel(RiskLevel.values[rank]).label if rank is not None else ""
 
 
 def visible_risk_assessments(user):

@@ -4,6 +4,7 @@ and cases). They sit above the apps they gather from, so those apps never import
 from csp.decorators import csp_exempt
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Count, Window
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,17 +14,18 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import can_manage_register
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
+from core.csv_export import SafeDictWriter, csv_response
 from deadlines import services as deadline_services
 from deadlines.forms import CalendarLinkForm
 from deadlines.models import CalendarFeedKey
 from escalation import permissions as case_perms
 from escalation import selectors as case_selectors
-from providers.forms import ProviderSearchForm
 from providers.models import Provider
 
 from . import selectors
 from .charts import risk_over_time_svg
 from .context_processors import waiting_for
+from .forms import ProviderFilterForm
 
 PAGE = 25  # rows a page on a provider's page
 HOME_DEADLINES = 20  # the soonest on My work; the rest are on "Your deadlines"
@@ -36,10 +38,11 @@ def home(request):
     context["can_log"] = concern_perms.can_log_concern(request.user)
     context["decisions"] = waiting_for(request)
     context["today"] = timezone.localdate()
-    due = deadline_services.due_for(request.user)
+    # The soonest, each row carrying how many there are in all (a window count: no second query).
+    due = deadline_services.due_for(request.user).annotate(in_all=Window(Count("pk")))
     context["my_deadlines"] = case_selectors.with_case_clearance(request.user, due[:HOME_DEADLINES])
-    context["more_deadlines"] = max(0, due.count() - HOME_DEADLINES) if len(context["my_deadlines"]) == \
-        HOME_DEADLINES else 0
+    context["more_deadlines"] = max(0, context["my_deadlines"][0].in_all - HOME_DEADLINES) \
+        if context["my_deadlines"] else 0
     context["can_have_calendar"] = deadline_services.may_have_calendar(request.user)
     context["calendar_key"] = CalendarFeedKey.objects.filter(user=request.user).first()
     if context["can_have_calendar"]:
@@ -94,12 +97,47 @@ def notification_read(request, pk):
 
 
 def provider_list(request):
-    form = ProviderSearchForm(request.GET or None)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(selectors.provider_search(q), 25).get_page(request.GET.get("page"))
+    """The register, searched, filtered, sorted and a page at a time (a page past the end shows the last one), or
+    as CSV (`format=csv`). Input that is not one of the choices is an error on the page, and the list is then
+    shown unfiltered, as on the other lists."""
+    sees_cases = case_perms.can_see_cases(request.user)
+    form = ProviderFilterForm(request.GET or None, service_types=selectors.service_types(), sees_cases=sees_cases)
+    filters = form.filters()
+    providers = selectors.filtered_providers(request.user, **filters)
+    if request.GET.get("format") == "csv":
+        return _providers_csv(providers, sees_cases)
+    page = Paginator(providers, form.page_size()).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    for provider in page.object_list:
+        provider.latest_risk_label = selectors.risk_label(provider.latest_risk)
     return render(request, "providers/provider_list.html", {
-        "form": form, "q": q, "page": page, "can_manage": can_manage_register(request.user),
+        "form": form, "q": filters["q"], "sort": filters["sort"], "page": page, "sees_cases": sees_cases,
+        "can_manage": can_manage_register(request.user),
     })
+
+
+PROVIDER_CSV_FIELDS = ["name", "cqc_location_id", "address", "town", "postcode", "service_types", "placements",
+                       "open_case_level", "open_concerns", "latest_risk"]
+
+
+def _providers_csv(providers, sees_cases: bool):
+    """The filtered list as CSV, in the list's order, with what the list shows (the open case's level only for
+    people who may see cases; the latest risk level as far as the person may see)."""
+    from escalation.models import Level
+
+    fields = PROVIDER_CSV_FIELDS if sees_cases else [f for f in PROVIDER_CSV_FIELDS if f != "open_case_level"]
+    response = csv_response("providers.csv")
+    writer = SafeDictWriter(response, fieldnames=fields)
+    writer.writeheader()
+    for p in providers.iterator(chunk_size=2000):
+        row = {"name": p.name, "cqc_location_id": p.cqc_location_id, "address": p.address, "town": p.town,
+               "postcode": p.postcode, "service_types": p.service_types,
+               "placements": p.get_placement_status_display(), "open_concerns": p.open_concerns,
+               "latest_risk": selectors.risk_label(p.latest_risk)}
+        if sees_cases:
+            row["open_case_level"] = Level(p.open_case_level).label if p.open_case_level else ""
+        writer.writerow(row)
+    return response
 
 
 def provider_detail(request, pk):

@@ -27,11 +27,6 @@ class ProviderForm(GovFormMixin, forms.ModelForm):
         return " ".join(self.cleaned_data["postcode"].upper().split())
 
 
-class ProviderSearchForm(forms.Form):
-    q = forms.CharField(label="Search providers", required=False, max_length=100,
-                        help_text="Name, town, postcode or CQC location ID")
-
-
 MAX_CSV_BYTES = 5 * 1024 * 1024
 
 
