@@ -11,3 +11,8 @@ register = template.Library()
 @register.filter
 def may_export_record_of(user, case) -> bool:
     return perms.can_export_case_record(user, case)
+
+
+@register.filter
+def may_build_packs(user) -> bool:
+    return bool(perms.pack_kinds_for(user))

@@ -39,7 +39,7 @@ def test_an_sprg_member_builds_waits_for_and_downloads_the_monthly_pack(login_as
     assert case.__class__.objects.get(pk=case.pk).route == Route.AT_RISK
 
     page = login_as(people["sprg"])
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Board reports").click()  # from My work
     page.get_by_role("heading", name="Board reports").wait_for()
     check_a11y(page)
     page.get_by_role("link", name="Meeting packs").click()
@@ -89,9 +89,10 @@ def test_a_cqm_reads_the_board_reports_and_exports_a_case_record(login_as, check
     case = CaseFactory(level="jimp", owner=cqm, provider=ProviderFactory(name="Laurel Bank"))
     ConcernFactory(provider=case.provider, case=case, description="Call bells unanswered for an hour")
     page = login_as(cqm)
-    page.get_by_role("link", name="Reports").click()
+    page.get_by_role("link", name="Board reports").click()  # from My work
     page.get_by_role("heading", name="Concerns received each month, by source").wait_for()
-    assert page.locator("img[src*='concerns-by-source.svg']").evaluate("img => img.naturalWidth") > 0
+    page.wait_for_function("() => { const img = document.querySelector(\"img[src*='concerns-by-source.svg']\");"
+                           " return img && img.complete && img.naturalWidth > 0; }")  # the chart is drawn
     shot(page, "board-reports")
     check_a11y(page)
     page.get_by_text("Change the period").click()

@@ -785,3 +785,17 @@ class Command(BaseCommand):
                 user.groups.set(Group.objects.filter(name__in=role_names))
                 users[username] = User.objects.get(pk=user.pk)
         DemoHistory(users, clock).build()
+        self._meeting_pack(users["sprg"])
+
+    @staticmethod
+    def _meeting_pack(member):
+        """A ready SPRG pack for next week's meeting, built by the same service a person uses."""
+        import datetime
+
+        from django.utils import timezone
+
+        from oversight import services as oversight_services
+
+        job, _ = oversight_services.request_pack(user=member, kind="sprg",
+                                                 meeting_date=timezone.localdate() + datetime.timedelta(days=7))
+        oversight_services.build_pack(job_id=job.pk)
