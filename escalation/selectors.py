@@ -170,6 +170,9 @@ def route_actions(case, user) -> dict:
     }
 
 
+CASE_PAGE_EVENTS = 30  # the newest on the case page; the timeline page has them all
+
+
 def with_case_clearance(user, items, case_of=lambda item: item.case):
     """Set `cleared` on each item (deadlines, SPRG decisions...): may this person see the free text recorded
     with it? The rule is the case's (perms.can_read_case, which counts the restricted concerns of the case and
@@ -201,7 +204,8 @@ def case_page(case, user) -> dict:
         "final": "" if perms.case_may_reopen(user, case) else perms.case_may_reopen.refusal,
         "plans": plans,
         "concerns": case.concerns.all(),
-        "events": events_for(case)[:100],
+        "events": list(events_for(case)[:CASE_PAGE_EVENTS + 1]),  # one more than shown: is there more to see?
+        "events_shown": CASE_PAGE_EVENTS,
         "route": route_actions(case, user),
         "deadlines": with_case_clearance(user, case.deadlines.select_related("case"), lambda d: case),
         "letters": case.letters.all(),

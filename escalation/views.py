@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from audit.services import events_for
 from concerns import services as concern_services
 from concerns.models import RiskLevel
 from core.csv_export import SafeDictWriter, csv_response
@@ -112,6 +113,16 @@ def case_open(request, provider_id):
 def case_detail(request, pk):
     case = _case(request, pk, cleared=False)  # uncleared people see the header and why the rest is hidden
     return render(request, "escalation/case_detail.html", selectors.case_page(case, request.user))
+
+
+TIMELINE_PAGE = 50
+
+
+def case_timeline(request, pk):
+    """Everything recorded on the case, newest first, a page at a time (the case page shows the newest)."""
+    case = _case(request, pk)
+    page = Paginator(events_for(case), TIMELINE_PAGE).get_page(request.GET.get("page"))
+    return render(request, "escalation/case_timeline.html", {"case": case, "page": page})
 
 
 def _run(request, case, form, template, action, success, context=None):

@@ -339,3 +339,4 @@ def test_a_case_record_is_refused_to_people_not_cleared_or_without_the_role(clie
     client.force_login(auditor)
     assert client.get(reverse("oversight:case_record", args=[open_case.pk])).status_code == 200
     assert re.search(r"Whole record exported: 1 file", events_for(open_case).get(kind="case_record_exported").summary)
+

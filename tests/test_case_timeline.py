@@ -1,0 +1,31 @@
+"""A case's timeline: the case page shows the newest entries and links to the whole timeline, a page at a time."""
+
+import pytest
+from django.db import transaction
+from django.urls import reverse
+
+from tests.factories import CaseFactory, ConcernFactory
+
+
+@pytest.mark.django_db
+def test_the_case_page_shows_the_newest_timeline_entries_and_links_to_the_whole_timeline(client, people):
+    from audit.services import record
+    from escalation.selectors import CASE_PAGE_EVENTS
+
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    with transaction.atomic():
+        for i in range(CASE_PAGE_EVENTS + 25):
+            record(actor=people["cqm"], obj=case, kind="note", summary=f"Entry number {i:03d}")
+    client.force_login(people["officer"])
+    page = client.get(case.get_absolute_url()).content.decode()
+    newest = CASE_PAGE_EVENTS + 24
+    assert f"Entry number {newest:03d}" in page and "Entry number 000" not in page
+    timeline = reverse("escalation:timeline", args=[case.pk])
+    assert timeline in page
+    first = client.get(timeline).content.decode()
+    assert f"Entry number {newest:03d}" in first and "Page 1 of 2" in first
+    last = client.get(timeline, {"page": 99}).content.decode()  # past the end: the last page
+    assert "Entry number 000" in last and "Page 2 of 2" in last
+    # A restricted case's timeline is for people cleared for it, like the case page's.
+    ConcernFactory(provider=case.provider, case=case, safeguarding=True, logged_by=people["cqm"])
+    assert client.get(timeline).status_code == 403
