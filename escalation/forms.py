@@ -309,6 +309,10 @@ class VisitForm(GovFormMixin, forms.Form):
                                error_messages={"required": "Enter the findings"})
 
 
+INVALID_FILTER = {"status": "Choose open, closed or ended, or all cases", "level": "Choose a level from the list",
+                  "route": "Choose a suspension route from the list", "owner": "Choose an owner from the list"}
+
+
 class CaseFilterForm(forms.Form):
     """The cases list's filters (a GET form: it changes nothing, so no one-time token)."""
 
@@ -325,14 +329,21 @@ class CaseFilterForm(forms.Form):
                                                "min_value": "Enter at least 1 day",
                                                "max_value": "Enter no more than 3650 days"})
 
+    sort = forms.ChoiceField(label="Sort by", required=False, initial="newest", choices=[
+        ("newest", "Newest opened first"), ("oldest", "Oldest opened first"), ("provider", "Provider (A to Z)"),
+        ("level", "Highest level first"), ("longest", "Longest at their level first")],
+        error_messages={"invalid_choice": "Choose a sort order from the list"})
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         from accounts.models import User
 
+        for name, message in INVALID_FILTER.items():
+            self.fields[name].error_messages["invalid_choice"] = message
         self.fields["owner"].queryset = User.objects.filter(owned_cases__isnull=False).distinct().order_by(
             "first_name", "last_name")
 
     def filters(self) -> dict:
         d = self.cleaned_data if self.is_valid() else {}
         return {"status": d.get("status") or "open", "level": d.get("level") or "", "route": d.get("route") or "",
-                "owner": d.get("owner"), "quiet_days": d.get("quiet")}
+                "owner": d.get("owner"), "quiet_days": d.get("quiet"), "sort": d.get("sort") or "newest"}

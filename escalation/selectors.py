@@ -39,9 +39,15 @@ def last_activity():
                                          object_id=Cast(OuterRef("pk"), CharField())).order_by("-at").values("at")[:1])
 
 
-def filtered_cases(*, status="open", level="", route="", owner=None, quiet_days=None):
+CASE_ORDER = {
+    "newest": ["-opened_at", "-pk"], "oldest": ["opened_at", "pk"], "provider": ["provider__name", "pk"],
+    "level": ["-level_step", "level_since", "pk"], "longest": ["level_since", "pk"],
+}
+
+
+def filtered_cases(*, status="open", level="", route="", owner=None, quiet_days=None, sort="newest"):
     """The cases list's filters: open (default), ended or all; a ladder level; a route state; an owner; and
-    "no activity for N days" (nothing recorded on the case since)."""
+    "no activity for N days" (nothing recorded on the case since); in the order asked for (CASE_ORDER)."""
     cases = EscalationCase.objects.select_related("provider", "owner")
     cases = {"open": cases.open(), "ended": cases.closed()}.get(status, cases)
     if level:
@@ -53,7 +59,12 @@ def filtered_cases(*, status="open", level="", route="", owner=None, quiet_days=
     if quiet_days is not None:
         since = timezone.now() - datetime.timedelta(days=quiet_days)
         cases = cases.annotate(last_activity=last_activity()).filter(last_activity__lt=since)
-    return cases.order_by("-opened_at", "-pk")
+    if sort == "level":
+        from django.db.models import Case, IntegerField, Value, When
+
+        cases = cases.annotate(level_step=Case(*[When(level=lv, then=Value(i)) for i, lv in enumerate(LADDER, 1)],
+                                               default=Value(0), output_field=IntegerField()))
+    return cases.order_by(*CASE_ORDER.get(sort, CASE_ORDER["newest"]))
 
 
 def available_moves(case, user) -> list[dict]:

@@ -72,3 +72,34 @@ def test_the_list_is_paged(client, people):
     assert "53 cases" in html and "Page 1 of 2" in html
     assert html.count('<tr class="govuk-table__row"><td') == 50
     assert listed(client, status="ended", page=2).count('<tr class="govuk-table__row"><td') == 3
+
+
+@pytest.mark.django_db
+def test_cases_sort_in_the_order_asked_for_and_a_bad_filter_value_is_a_message(client):
+    from escalation.models import EscalationCase
+    from tests.factories import ProviderFactory
+
+    cqm = UserFactory(roles=[roles.CQM])
+    now = timezone.now()
+    cases = {}
+    for name, level, days in (("Birch", "qa", 5), ("Ash", "sosg", 50), ("Cedar", "ppm", 20)):
+        case = CaseFactory(level=level, owner=cqm, provider=ProviderFactory(name=name))
+        EscalationCase.objects.filter(pk=case.pk).update(opened_at=now - datetime.timedelta(days=days),
+                                                         level_since=now - datetime.timedelta(days=days))
+        cases[name] = case.reference
+    client.force_login(cqm)
+
+    def order(sort):
+        html = client.get(reverse("escalation:list"), {"sort": sort}).content.decode()
+        return sorted(cases, key=lambda n: html.index(cases[n]))
+
+    assert order("newest") == ["Birch", "Cedar", "Ash"]
+    assert order("oldest") == ["Ash", "Cedar", "Birch"]
+    assert order("provider") == ["Ash", "Birch", "Cedar"]
+    assert order("level") == ["Ash", "Cedar", "Birch"]
+    assert order("longest") == ["Ash", "Cedar", "Birch"]
+    page = client.get(reverse("escalation:list"), {"sort": "pk; DROP TABLE x", "level": "<b>x</b>"})
+    html = page.content.decode()
+    assert page.status_code == 200 and "There is a problem" in html
+    assert "Choose a sort order from the list" in html and "Choose a level from the list" in html
+    assert "<b>x</b>" not in html
