@@ -270,6 +270,9 @@ class ConcernFilterForm(GovFormMixin, forms.Form):
                                    choices=[("", "Either"), ("yes", "Restricted only"), ("no", "Not restricted")])
     received_from = date_field("Received on or after", help_text="For example, 1 4 2026", required=False)
     received_to = date_field("Received on or before", help_text="For example, 30 4 2026", required=False)
+    sort = forms.ChoiceField(label="Sort by", required=False, initial="newest",
+                             choices=[("newest", "Newest received first"), ("oldest", "Oldest received first")],
+                             error_messages={"invalid_choice": "Choose a sort order from the list"})
 
     def clean(self):
         data = super().clean()
@@ -280,4 +283,5 @@ class ConcernFilterForm(GovFormMixin, forms.Form):
 
     def filters(self) -> dict:
         d = self.cleaned_data if self.is_valid() else {}
-        return {k: d.get(k) or None for k in ("q", "state", "source", "restricted", "received_from", "received_to")}
+        return {k: d.get(k) or None for k in ("q", "state", "source", "restricted", "received_from", "received_to",
+                                              "sort")}

@@ -33,7 +33,7 @@ def concern_list(user, *, state=None, provider=None):
 
 
 def filtered_concerns(user, *, q=None, state=None, source=None, restricted=None, received_from=None,
-                      received_to=None):
+                      received_to=None, sort=None):
     """The concerns list, newest first, with its filters. A concern this person is not cleared for is listed only
     by its reference and status, so any other filter (source, dates, restricted, a provider's name, words of
     its text) leaves it out: filtering on its details would tell what the list does not show.
@@ -56,7 +56,9 @@ def filtered_concerns(user, *, q=None, state=None, source=None, restricted=None,
             # page of a rare word's few matches would read the text of every concern newest first to fill it.
             by_text = Concern.objects.filter(text_match(q, *CONCERN_TEXT)).values("pk")
             concerns = concerns.filter(Q(provider_id__in=providers) | Q(pk__in=by_text), cleared=True)
-    return concerns.order_by("-received_on", "-id")
+    # Only by the date received: sorting by provider would place a concern the person may not read among its
+    # provider's rows.
+    return concerns.order_by(*(("received_on", "id") if sort == "oldest" else ("-received_on", "-id")))
 
 
 REFERENCE = re.compile(r"^(con-?)?[a-z]?\d+$", re.IGNORECASE)

@@ -74,3 +74,21 @@ def test_the_list_is_paged(client, officer):
     client.force_login(officer)
     html = listed(client)
     assert "55 concerns" in html and "Page 1 of 2" in html
+
+
+@pytest.mark.django_db
+def test_concerns_sort_newest_or_oldest_first(client):
+    from accounts import roles
+    from tests.factories import UserFactory
+
+    officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+    today = timezone.localdate()
+    old = ConcernFactory(received_on=today - datetime.timedelta(days=30))
+    new = ConcernFactory(received_on=today - datetime.timedelta(days=1))
+    client.force_login(officer)
+    newest = client.get(reverse("concerns:list")).content.decode()
+    oldest = client.get(reverse("concerns:list"), {"sort": "oldest"}).content.decode()
+    assert newest.index(new.reference) < newest.index(old.reference)
+    assert oldest.index(old.reference) < oldest.index(new.reference)
+    bad = client.get(reverse("concerns:list"), {"sort": "provider__name"}).content.decode()
+    assert "Choose a sort order from the list" in bad
