@@ -51,7 +51,8 @@ def concern_list(request):
     return render(request, "concerns/concern_list.html", {"form": form, "page": page})
 
 
-CONCERN_CSV_FIELDS = ["reference", "provider", "received", "source", "status", "restricted"]
+CONCERN_CSV_FIELDS = ["reference", "provider", "received", "source", "status", "restricted", "details"]
+LEFT_OUT = "Left out: safeguarding-restricted, and you are not cleared for it"
 
 
 def _concerns_csv(concerns):
@@ -61,10 +62,10 @@ def _concerns_csv(concerns):
     writer = SafeDictWriter(response, fieldnames=CONCERN_CSV_FIELDS)
     writer.writeheader()
     for c in concerns.iterator(chunk_size=2000):
-        row = {"reference": c.reference, "restricted": "yes" if c.restricted else "no"}
+        row = {"reference": c.reference, "restricted": "yes" if c.restricted else "no", "details": LEFT_OUT}
         if c.cleared:
             row.update(provider=c.provider.name, received=c.received_on.isoformat(), source=c.get_source_display(),
-                       status=c.get_state_display())
+                       status=c.get_state_display(), details="")
         writer.writerow(row)
     return response
 

@@ -47,6 +47,7 @@ def test_an_uncleared_person_learns_nothing_new_about_a_restricted_concern(clien
     rows = list(csv.DictReader(io.StringIO(client.get(reverse("concerns:list"), {"format": "csv"}).content.decode())))
     row = next(r for r in rows if r["reference"] == hidden.reference)
     assert row["provider"] == "" and row["source"] == "" and row["restricted"] == "yes"
+    assert row["details"] == "Left out: safeguarding-restricted, and you are not cleared for it"  # says so
 
 
 def test_a_cleared_person_finds_restricted_concerns_by_every_filter(client, cqm):
