@@ -33,11 +33,19 @@ def safe_name(name: str, fallback: str = "file") -> str:
     return name[:90]
 
 
-def chronology(case, user) -> list[dict]:
-    """Every audit event on the case and on its concerns, oldest first."""
-    events = list(events_for(case))
-    for concern in case.concerns.all():
+def chronology(case, concerns) -> list:
+    """Every audit event on the case and the cases it was reopened from (a reopened case carries on the old
+    one), on its concerns and on their risk assessments, oldest first."""
+    from concerns.permissions import case_lineage_ids
+    from escalation.models import EscalationCase
+
+    events = []
+    for earlier in EscalationCase.objects.filter(pk__in=case_lineage_ids(case)):
+        events.extend(events_for(earlier))
+    for concern in concerns:
         events.extend(events_for(concern))
+        for assessment in concern.risk_assessments.all():
+            events.extend(events_for(assessment))
     events.sort(key=lambda e: (e.at, e.pk))
     return events
 
@@ -48,19 +56,26 @@ def build(case, user):
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)
     used = set()
 
-    def add(path: str, data: bytes, description: str):
+    def add(path: str, read, description: str):
         base, n = path, 2
-        while path in used:  # two uploads with the same name
+        while path.lower() in used:  # two uploads with the same name (Windows ignores case when unzipping)
             stem, dot, ext = base.rpartition(".")
             path = f"{stem}-{n}.{ext}" if dot else f"{base}-{n}"
             n += 1
-        used.add(path)
-        archive.writestr(path, data)
+        try:
+            data = read() if callable(read) else read
+        except (OSError, ValueError):  # the file store lost it: say so, and export the rest
+            manifest.append({"file": path, "what": f"{description}. MISSING: not found in the file store",
+                             "bytes": "", "sha256": ""})
+            return
+        used.add(path.lower())
+        archive.writestr(path, data, compress_type=zipfile.ZIP_STORED if _compressed(path) else None)
         manifest.append({"file": path, "what": description, "bytes": len(data),
                          "sha256": hashlib.sha256(data).hexdigest()})
 
     concerns = list(case.concerns.select_related("provider", "logged_by").prefetch_related(
         "advice", "risk_assessments__assessed_by", "evidence", "monitoring"))
+    # (Prefetched, so the chronology's risk assessment events need no query a concern.)
     letters = list(case.letters.select_related("created_by", "issued_by").order_by("created_at", "pk"))
     meetings = list(case.meetings.select_related("recorded_by").prefetch_related("documents"))
     notifications = list(case.route_notifications.select_related("recipient", "done_by"))
@@ -74,27 +89,27 @@ def build(case, user):
             "reports": case.reports.prefetch_related("sign_offs__signed_by").select_related("author"),
             "sprg_decisions": case.sprg_decisions.select_related("meeting", "recorded_by"),
             "visits": case.visits.all(), "notifications": notifications,
-            "deadlines": case.deadlines.order_by("due_date", "pk"), "events": chronology(case, user),
+            "deadlines": case.deadlines.order_by("due_date", "pk"), "events": chronology(case, concerns),
         })
         pdf, _pages = render_pdf_and_count(html, letter_settings=settings)
         add(f"{case.reference}-chronology.pdf", pdf, "Chronology of the case, its concerns and its audit trail")
         for letter in letters:
             if letter.status != Letter.Status.DRAFT and letter.pdf:
-                add(f"letters/{safe_name(letter.reference)}.pdf", _read(letter.pdf),
+                add(f"letters/{safe_name(letter.reference)}.pdf", lambda f=letter.pdf: _read(f),
                     f"{letter.get_kind_display()}, issued {letter.issued_at:%d %B %Y}"
                     + (" (later withdrawn)" if letter.status == Letter.Status.WITHDRAWN else ""))
         for concern in concerns:
             for item in concern.evidence.all():
-                add(f"evidence/{concern.reference}/{safe_name(item.original_name)}", _read(item.file),
+                add(f"evidence/{concern.reference}/{safe_name(item.original_name)}", lambda f=item.file: _read(f),
                     f"Evidence on {concern.reference}, uploaded {item.uploaded_at:%d %B %Y}")
         for meeting in meetings:
             for item in meeting.documents.all():
                 add(f"meetings/{meeting.meeting_date:%Y-%m-%d}-{meeting.level}/{safe_name(item.original_name)}",
-                    _read(item.file),
+                    lambda f=item.file: _read(f),
                     f"Document of the {meeting.get_level_display()} on {meeting.meeting_date:%d %B %Y}")
         for note in notifications:
             if note.copy:
-                add(f"notifications/{safe_name(note.copy_name or note.copy.name)}", _read(note.copy),
+                add(f"notifications/{safe_name(note.copy_name or note.copy.name)}", lambda f=note.copy: _read(f),
                     f"Copy of the notification to {note.recipient}")
         buffer = io.StringIO()
         writer = SafeDictWriter(buffer, fieldnames=["file", "what", "bytes", "sha256"])
@@ -103,6 +118,14 @@ def build(case, user):
         archive.writestr("manifest.csv", buffer.getvalue().encode("utf-8-sig"))
     spool.seek(0)
     return spool, manifest
+
+
+COMPRESSED = (".pdf", ".jpg", ".jpeg", ".png", ".gif", ".zip", ".docx", ".xlsx", ".pptx", ".mp4", ".m4a", ".heic")
+
+
+def _compressed(path: str) -> bool:
+    """Files that are compressed already are stored as they are: deflating them again gains nothing."""
+    return path.lower().endswith(COMPRESSED)
 
 
 def _read(field_file) -> bytes:

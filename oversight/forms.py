@@ -22,14 +22,14 @@ class ReportPeriodForm(GovFormMixin, forms.Form):
     """The board reports' period (a GET form: it changes nothing, so no one-time token)."""
 
     one_time = False
-    start = date_field("From", help_text="For example, 1 1 2026", required=False)
-    end = date_field("To", help_text="For example, 31 12 2026", required=False)
+    start = date_field("Start date", help_text="The report starts on the first of this month. For example, 1 1 2026",
+                       required=False)
+    end = date_field("End date", help_text="The report ends on the last day of this month. For example, 31 12 2026",
+                     required=False)
 
     def clean(self):
         data = super().clean()
         start, end = data.get("start"), data.get("end")
         if start and end and end < start:
-            self.add_error("end", "The 'to' date must be the same as or after the 'from' date")
-        if start and end and (end - start).days > 3 * 366:
-            self.add_error("end", "Choose a period of three years or less")
+            self.add_error("end", "The end date must be the same as or after the start date")
         return data

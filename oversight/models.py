@@ -29,6 +29,9 @@ class PackJob(models.Model):
     items_total = models.PositiveIntegerField(default=0)
     items_done = models.PositiveIntegerField(default=0)
     left_out = models.PositiveIntegerField(default=0, help_text="Restricted cases shown without their details")
+    shown_in_full = models.JSONField(default=list, blank=True, editable=False,
+                                     help_text="The cases whose details the pack shows: its reader must still be "
+                                               "cleared for each of them to download it")
     pdf = models.BinaryField(null=True, blank=True, editable=False)
     pages = models.PositiveIntegerField(default=0)
     failure = models.CharField(max_length=300, blank=True)

@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.services import record
+from concerns.permissions import cleared_case_ids
 from core import outbox
 from core.rules import require
 from letters.models import LetterSettings
@@ -35,6 +36,7 @@ def request_pack(*, user, kind: str, meeting_date: datetime.date) -> tuple[PackJ
         raise ValidationError({"meeting_date": "The meeting date must be within a year from today"})
     running = PackJob.objects.filter(kind=kind, meeting_date=meeting_date, requested_by=user,
                                      status__in=PackJob.RUNNING)
+    _give_up_stuck(running)
     existing = running.first()
     if existing:
         return existing, False
@@ -44,8 +46,25 @@ def request_pack(*, user, kind: str, meeting_date: datetime.date) -> tuple[PackJ
             record(actor=user, obj=job, kind="pack_requested", summary=f"{job} asked for")
             outbox.enqueue(tasks.build_pack, job.pk)
     except IntegrityError:  # the same person asked twice at the same moment: the first request's job
-        return running.get(), False
+        existing = running.first()
+        if existing is None:
+            raise
+        return existing, False
     return job, True
+
+
+STUCK_AFTER = datetime.timedelta(minutes=15)  # a pack takes seconds; one waiting this long lost its worker
+
+
+def _give_up_stuck(running):
+    """A job queued or building for longer than STUCK_AFTER lost its message or its worker: mark it stopped, so
+    asking again builds a new pack instead of pointing at one that will never be ready."""
+    with transaction.atomic():
+        for job in running.select_for_update().filter(created_at__lt=timezone.now() - STUCK_AFTER):
+            job.status, job.finished_at = PackJob.Status.FAILED, timezone.now()
+            job.failure = "The pack was not built in time. Ask for it again"
+            job.save(update_fields=["status", "finished_at", "failure"])
+            record(actor=None, obj=job, kind="pack_failed", summary=f"{job}: not built in time")
 
 
 def build_pack(*, job_id: int) -> PackJob:
@@ -70,6 +89,7 @@ def build_pack(*, job_id: int) -> PackJob:
             if done % 5 == 0 or done == len(cases):
                 PackJob.objects.filter(pk=job.pk).update(items_done=done)
         left_out = sum(not s["cleared"] for s in sections)
+        shown = [s["case"].pk for s in sections if s["cleared"]]
         settings = LetterSettings.current()
         html = render_to_string("oversight/pack.html", {
             "job": job, "sections": sections, "left_out": left_out, "settings": settings,
@@ -78,7 +98,8 @@ def build_pack(*, job_id: int) -> PackJob:
             "decisions": [s for s in sections if not s["for_information"]],
         })
         pdf, pages = render_pdf_and_count(html, letter_settings=settings)
-        return _finish(job, PackJob.Status.DONE, pdf=pdf, pages=pages, left_out=left_out, items_done=len(cases))
+        return _finish(job, PackJob.Status.DONE, pdf=pdf, pages=pages, left_out=left_out, items_done=len(cases),
+                       shown_in_full=shown)
     except Exception:
         log.exception("pack %s stopped", job_id)
         return _finish(job, PackJob.Status.FAILED, failure="The pack stopped because of a problem on the server. "
@@ -100,14 +121,41 @@ def _finish(job, status, **fields) -> PackJob:
     return job
 
 
+class PackOutOfDate(Exception):
+    """The reader may no longer see everything the pack shows: it must be built again for them."""
+
+
 def download_pack(*, user, job: PackJob) -> bytes:
-    """The PDF, for the person who asked for it; each download is in the audit log."""
+    """The PDF, for the person who asked for it, while they may still build it and are still cleared for every
+    case it shows in full (a concern may have become restricted, or their role changed, since it was built);
+    each download is in the audit log."""
     require(can_open_pack, user, job)
-    if job.status != PackJob.Status.DONE:
+    if job.status != PackJob.Status.DONE or not job.pdf:
         raise PermissionDenied("This pack is not ready")
+    if not still_readable(user, job):
+        raise PackOutOfDate("The records or your access have changed since this pack was built, so it cannot be "
+                            "downloaded. Build a fresh pack")
     with transaction.atomic():
         record(actor=user, obj=job, kind="pack_downloaded", summary=f"{job} downloaded")
     return bytes(job.pdf)
+
+
+def still_readable(user, job: PackJob) -> bool:
+    from escalation.models import EscalationCase
+
+    if not BUILDERS[job.kind](user):
+        return False
+    cases = list(EscalationCase.objects.filter(pk__in=job.shown_in_full))
+    return len(cases) == len(job.shown_in_full) and cleared_case_ids(user, cases) == set(job.shown_in_full)
+
+
+PACKS_KEPT_FOR = datetime.timedelta(days=90)  # after the meeting; the minutes are the record, not the pack
+
+
+def forget_old_packs() -> int:
+    """The PDFs of packs for meetings more than PACKS_KEPT_FOR ago are deleted (the job row stays, as history)."""
+    old = PackJob.objects.filter(meeting_date__lt=timezone.localdate() - PACKS_KEPT_FOR, pdf__isnull=False)
+    return old.update(pdf=None)
 
 
 def export_case_record(*, user, case):

@@ -9,3 +9,11 @@ def build_pack(job_id: int) -> str:
     from . import services
 
     return services.build_pack(job_id=job_id).status
+
+
+@shared_task
+def forget_old_packs() -> int:
+    """Daily: delete the PDFs of packs for meetings long past."""
+    from . import services
+
+    return services.forget_old_packs()

@@ -1,9 +1,10 @@
 """Oversight pages: meeting packs (ask, watch, download), the board reports, and a case's whole record."""
 
 from csp.decorators import csp_exempt
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 
 from core.csv_export import SafeWriter, csv_response
@@ -16,8 +17,12 @@ from .charts import bar_chart
 from .forms import PackForm, ReportPeriodForm
 from .models import PackJob
 
-REFRESH_SECONDS = 3
+REFRESH_SECONDS = 10
 RECENT_PACKS = 10
+MAX_DAYS = 3 * 366
+TOO_LONG = "Choose a period of three years or less"
+# Opened on its own, the SVG may style itself and nothing else: no script runs, nothing is fetched.
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 
 
 def packs(request):
@@ -57,57 +62,72 @@ def pack_download(request, pk):
         raise Http404
     if job.status != PackJob.Status.DONE:
         raise Http404
-    pdf = services.download_pack(user=request.user, job=job)
+    if job.pdf is None:
+        messages.info(request, "This pack's PDF was deleted 90 days after the meeting. Build a fresh pack if you "
+                               "need one")
+        return redirect(job)
+    try:
+        pdf = services.download_pack(user=request.user, job=job)
+    except services.PackOutOfDate as exc:
+        messages.error(request, str(exc))
+        return redirect(job)
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{job.file_name}"'
     return response
 
 
 def _period(request):
+    """The reports' period in whole months (reports.whole_months), at most three years; the last twelve months
+    unless the person chose otherwise."""
     form = ReportPeriodForm(request.GET or None)
     start, end = reports.default_period(timezone.localdate())
     if form.is_bound and form.is_valid():
         start = form.cleaned_data.get("start") or start
         end = form.cleaned_data.get("end") or end
-        if end < start:  # only one date given, before the default other end
+        if end < start:  # only one date given, on the far side of the default other end
             start, end = end, start
-    return form, start, end
+        if (end - start).days > MAX_DAYS:
+            form.add_error("end" if form.cleaned_data.get("end") else "start", TOO_LONG)
+            start, end = reports.default_period(timezone.localdate())
+    return form, *reports.whole_months(start, end)
 
 
 def board_reports(request):
     if not perms.can_read_board_reports(request.user):
         raise PermissionDenied
     form, start, end = _period(request)
-    tables = reports.board_reports(start, end)
     wanted = request.GET.get("download")
     if wanted:
-        table = next((t for t in tables if t["key"] == wanted), None)
-        if table is None:
+        report = reports.BY_KEY.get(wanted)
+        if report is None:
             raise Http404
-        response = csv_response(f"{table['key']}-{start:%Y-%m-%d}-to-{end:%Y-%m-%d}.csv")
+        table = report(start, end, request.user)
+        response = csv_response(f"{table['key']}-{start:%Y-%m}-to-{end:%Y-%m}.csv")
         writer = SafeWriter(response)
         writer.writerow(table["columns"])
         writer.writerows(table["rows"])
         return response
     query = f"start_0={start.day}&start_1={start.month}&start_2={start.year}&end_0={end.day}&end_1={end.month}" \
             f"&end_2={end.year}"
-    return render(request, "oversight/reports.html", {"form": form, "tables": tables, "start": start, "end": end,
-                                                      "query": query,
-                                                      "may_build_packs": bool(perms.pack_kinds_for(request.user))})
+    return render(request, "oversight/reports.html", {
+        "form": form, "tables": reports.board_reports(start, end, request.user), "start": start, "end": end,
+        "query": query, "may_build_packs": bool(perms.pack_kinds_for(request.user))})
 
 
-@csp_exempt()  # pygal styles its SVG with an inline <style>; served as an image, so no script can run
+@csp_exempt()  # its own policy below: pygal styles the SVG inline and adds a script of its settings
 def report_chart(request, key):
     if not perms.can_read_board_reports(request.user):
         raise PermissionDenied
     _form, start, end = _period(request)
-    report = {r.__name__: r for r in reports.REPORTS}.get(key.replace("-", "_"))
+    report = reports.BY_KEY.get(key)
     if report is None:
         raise Http404
-    table = report(start, end)
+    table = report(start, end, request.user)
     if not table.get("chart"):
         raise Http404
-    return HttpResponse(bar_chart(table), content_type="image/svg+xml")
+    response = HttpResponse(bar_chart(table), content_type="image/svg+xml")
+    response["Content-Security-Policy"] = SVG_POLICY
+    return response
 
 
 def case_record(request, pk):

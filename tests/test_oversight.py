@@ -24,7 +24,7 @@ from escalation import route_services as rs
 from letters import services as letter_services
 from oversight import services
 from oversight.models import PackJob
-from tests.factories import CaseFactory, ConcernFactory, ProviderFactory, UserFactory, sprg
+from tests.factories import CaseFactory, ConcernFactory, JqmmFactory, ProviderFactory, UserFactory, sprg
 from tests.test_celery_worker import celery_worker_process  # noqa: F401 - the real worker fixture
 
 TODAY = timezone.localdate
@@ -147,7 +147,7 @@ def test_asking_twice_gives_one_job_and_only_the_person_who_asked_opens_it(clien
     assert first["Location"] == job.get_absolute_url() and second.redirect_chain[-1][0] == job.get_absolute_url()
     assert "This pack was already being built" in second.content.decode()
     waiting = client.get(job.get_absolute_url())
-    assert waiting["Refresh"] == "3" and "The pack is waiting to start." in waiting.content.decode()
+    assert waiting["Refresh"] == "10" and "The pack is waiting to start." in waiting.content.decode()
     # Two requests at the same moment: the database keeps one job building.
     with pytest.raises(IntegrityError), transaction.atomic():
         PackJob.objects.create(kind="sprg", meeting_date=TODAY(), requested_by=member)
@@ -225,6 +225,9 @@ def test_board_reports_count_concerns_by_month_source_and_service_type_with_csv(
     ConcernFactory.create_batch(3, provider=homes, source="complaints", received_on=this_month)
     ConcernFactory(provider=homes, source="safeguarding", received_on=this_month)
     ConcernFactory(source="contracts", received_on=this_month - datetime.timedelta(days=400))  # outside
+    # A restricted concern counts only for people cleared for it: its source and month are details too.
+    ConcernFactory(provider=ProviderFactory(service_types="Rare service"), source="safeguarding",
+                   received_on=this_month, safeguarding=True, logged_by=people["cqm"])
     client.force_login(people["officer"])
     page = client.get(reverse("oversight:reports"))
     html = page.content.decode()
@@ -234,8 +237,14 @@ def test_board_reports_count_concerns_by_month_source_and_service_type_with_csv(
     rows = list(csv.reader(io.StringIO(csv_response.content.decode())))
     assert rows[0] == ["Month", "Safeguarding", "Contracts", "Complaints", "Internal", "Total"]
     assert len(rows) == 13 and rows[-1] == [this_month.strftime("%B %Y"), "1", "0", "3", "0", "4"]
+    client.force_login(people["cqm"])
+    cleared = list(csv.reader(io.StringIO(client.get(reverse("oversight:reports"),
+                                                     {"download": "concerns-by-source"}).content.decode())))
+    assert cleared[-1] == [this_month.strftime("%B %Y"), "2", "0", "3", "0", "5"]
+    client.force_login(people["officer"])
     by_type = list(csv.reader(io.StringIO(client.get(reverse("oversight:reports"),
                                                      {"download": "concerns-by-service-type"}).content.decode())))
+    assert "Rare service" not in by_type[0]
     assert by_type[0] == ["Month", "'<script>alert(1)</script>", "Care home"] or \
         by_type[0] == ["Month", "<script>alert(1)</script>", "Care home"]
     assert by_type[-1][1:] == ["4", "4"]
@@ -273,11 +282,18 @@ def test_board_report_periods_are_checked(client, people):
     client.force_login(people["officer"])
     url = reverse("oversight:reports")
     page = client.get(url, {"start_0": "31", "start_1": "2", "start_2": "2026"}).content.decode()
-    assert "There is a problem" in page and "From must be a real date" in page
-    page = client.get(url, {**date_fields("start", TODAY()), **date_fields("end", TODAY() - datetime.timedelta(1))})
-    assert "The &#x27;to&#x27; date must be the same as or after" in page.content.decode()
+    assert "There is a problem" in page and "Start date must be a real date" in page
+    page = client.get(url, {**date_fields("start", TODAY()), **date_fields("end", TODAY() - datetime.timedelta(40))})
+    assert "The end date must be the same as or after the start date" in page.content.decode()
     page = client.get(url, {**date_fields("start", datetime.date(2020, 1, 1)), **date_fields("end", TODAY())})
     assert "three years or less" in page.content.decode()
+    page = client.get(url, date_fields("end", datetime.date(2015, 1, 1)))  # one date, far from the default other
+    assert "three years or less" in page.content.decode()
+    # Whole months only: a single day is widened to its month, so a count cannot point at one day's concern.
+    day = TODAY().replace(day=1) - datetime.timedelta(days=20)
+    page = client.get(url, {**date_fields("start", day), **date_fields("end", day)}).content.decode()
+    last = (day.replace(day=28) + datetime.timedelta(days=4)).replace(day=1) - datetime.timedelta(days=1)
+    assert f"From 1 {day:%B %Y} to {last.day} {last:%B %Y}" in page
     page = client.get(url, {**date_fields("start", TODAY().replace(day=1)), **date_fields("end", TODAY())})
     assert page.status_code == 200 and "There is a problem" not in page.content.decode()
     assert client.get(url, {"download": "no-such-table"}).status_code == 404
@@ -340,3 +356,85 @@ def test_a_case_record_is_refused_to_people_not_cleared_or_without_the_role(clie
     assert client.get(reverse("oversight:case_record", args=[open_case.pk])).status_code == 200
     assert re.search(r"Whole record exported: 1 file", events_for(open_case).get(kind="case_record_exported").summary)
 
+
+
+@pytest.mark.django_db
+def test_a_pack_is_not_downloaded_once_its_reader_may_no_longer_see_a_case_it_shows(client, people, meeting,
+                                                                                   django_capture_on_commit_callbacks):
+    member = people["sprg"]
+    with django_capture_on_commit_callbacks(execute=True):
+        job, _ = services.request_pack(user=member, kind="sprg", meeting_date=TODAY())
+    job.refresh_from_db()
+    assert meeting["suspended"].pk in job.shown_in_full and meeting["restricted"].pk not in job.shown_in_full
+    url = reverse("oversight:pack_download", args=[job.pk])
+    client.force_login(member)
+    assert client.get(url).status_code == 200
+    # A restricted concern is linked to a case the pack shows in full: the pack must not be read any more.
+    ConcernFactory(provider=meeting["suspended"].provider, case=meeting["suspended"], safeguarding=True,
+                   logged_by=people["cqm"])
+    response = client.get(url, follow=True)
+    assert response.redirect_chain[-1][0] == job.get_absolute_url()
+    assert "Build a fresh pack" in response.content.decode()
+    assert events_for(job).filter(kind="pack_downloaded").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_stuck_pack_is_given_up_and_old_pdfs_are_forgotten(people, django_capture_on_commit_callbacks):
+    from oversight.tasks import forget_old_packs
+
+    member = people["sprg"]
+    with django_capture_on_commit_callbacks(execute=False):
+        stuck, _ = services.request_pack(user=member, kind="sprg", meeting_date=TODAY())
+    PackJob.objects.filter(pk=stuck.pk).update(created_at=timezone.now() - datetime.timedelta(minutes=20))
+    with django_capture_on_commit_callbacks(execute=False):
+        fresh, created = services.request_pack(user=member, kind="sprg", meeting_date=TODAY())
+    stuck.refresh_from_db()
+    assert created and fresh.pk != stuck.pk and stuck.status == "failed" and "not built in time" in stuck.failure
+    old = services.build_pack(job_id=fresh.pk)
+    PackJob.objects.filter(pk=old.pk).update(meeting_date=TODAY() - datetime.timedelta(days=91))
+    assert forget_old_packs() == 1
+    old.refresh_from_db()
+    assert old.pdf is None and old.status == "done"
+
+
+@pytest.mark.django_db
+def test_board_reports_time_stays_that_outlast_the_period_and_ignore_meetings_still_to_come(people):
+    from escalation.models import EscalationCase, LadderMove
+    from oversight import reports
+
+    case = CaseFactory(level="sosg", owner=people["cqm"])
+    year_ago = timezone.now() - datetime.timedelta(days=400)
+    EscalationCase.objects.filter(pk=case.pk).update(opened_at=year_ago)
+    LadderMove.objects.create(case=case, transition="escalate_to_sosg", from_level="ppm", to_level="sosg",
+                              reason="r", moved_at=timezone.now() - datetime.timedelta(days=10))
+    first = (year_ago + datetime.timedelta(days=5)).date().replace(day=1)
+    end = (first + datetime.timedelta(days=40)).replace(day=1) - datetime.timedelta(days=1)
+    table = reports.time_at_levels(first, end, people["cqm"])
+    ppm = next(r for r in table["rows"] if r[0].startswith("Provider performance"))
+    assert ppm[1] == 0 and ppm[5] == 1  # the PPM stay ran on past the end of that month: still running then
+    upcoming = JqmmFactory(created_by=people["cqm"], meeting_date=TODAY() + datetime.timedelta(days=20))
+    ConcernFactory(received_on=TODAY() - datetime.timedelta(days=2), jqmm=upcoming)
+    rows = {r[0]: r for r in reports.time_to_first_meeting(TODAY().replace(day=1), TODAY(), people["cqm"])["rows"]}
+    assert rows["Contracts"][1] == 0 and rows["Contracts"][5] == 1  # a meeting still to come is not a meeting
+
+
+@pytest.mark.django_db
+def test_a_file_missing_from_the_store_is_named_in_the_manifest_and_the_rest_exported(client, people):
+    cqm = people["cqm"]
+    case = CaseFactory(level="ppm", owner=cqm)
+    concern = ConcernFactory(provider=case.provider, case=case)
+    for name in ("Photo.JPG", "photo.jpg"):
+        EvidenceFile.objects.create(concern=concern, file=ContentFile(b"x" + name.encode(), name="p.jpg"),
+                                    original_name=name, content_type="image/jpeg", size=9, sha256="0", uploaded_by=cqm)
+    lost = EvidenceFile.objects.create(concern=concern, file=ContentFile(b"gone", name="gone.pdf"),
+                                       original_name="gone.pdf", content_type="application/pdf", size=4, sha256="0",
+                                       uploaded_by=cqm)
+    lost.file.storage.delete(lost.file.name)
+    client.force_login(cqm)
+    response = client.get(reverse("oversight:case_record", args=[case.pk]))
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    names = [n.lower() for n in archive.namelist()]
+    assert len(names) == len(set(names))  # no two names that differ only in case
+    manifest = {m["file"]: m for m in csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig")))}
+    missing = manifest[f"evidence/{concern.reference}/gone.pdf"]
+    assert "MISSING" in missing["what"] and f"evidence/{concern.reference}/gone.pdf" not in archive.namelist()

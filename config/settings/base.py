@@ -255,6 +255,7 @@ FORM_TOKEN_MAX_AGE = env.int("FORM_TOKEN_MAX_AGE", default=24 * 60 * 60)
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "core.tasks.relay_outbox", "schedule": 60},
     "forget-used-form-tokens": {"task": "core.tasks.forget_used_form_tokens", "schedule": 24 * 60 * 60},
+    "forget-old-packs": {"task": "oversight.tasks.forget_old_packs", "schedule": 24 * 60 * 60},
     "sweep-deadlines": {"task": "deadlines.tasks.sweep_deadlines", "schedule": env.int("DEADLINE_SWEEP_SECONDS",
                                                                                         default=15 * 60)},
 }

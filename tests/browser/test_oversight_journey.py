@@ -77,7 +77,7 @@ def test_an_sprg_member_builds_waits_for_and_downloads_the_monthly_pack(login_as
     shot(page, "pack-waiting")
     check_a11y(page)
     services.build_pack(job_id=job.pk)
-    page.get_by_text("Pack ready").wait_for(timeout=10000)
+    page.get_by_text("Pack ready").wait_for(timeout=20000)  # the page reloads itself every 10 seconds
     page.get_by_role("link", name="Back to meeting packs").click()
     assert page.locator("table tbody tr").count() == 2
     check_a11y(page)
@@ -96,8 +96,8 @@ def test_a_cqm_reads_the_board_reports_and_exports_a_case_record(login_as, check
     shot(page, "board-reports")
     check_a11y(page)
     page.get_by_text("Change the period").click()
-    fill_date(page, "From", timezone.localdate().replace(day=1))
-    fill_date(page, "To", timezone.localdate())
+    fill_date(page, "Start date", timezone.localdate().replace(day=1))
+    fill_date(page, "End date", timezone.localdate())
     page.get_by_role("button", name="Show the reports").click()
     page.get_by_text(f"From {timezone.localdate().replace(day=1):%-d %B %Y}").wait_for()
     with page.expect_download() as download_info:
