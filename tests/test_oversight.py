@@ -438,3 +438,14 @@ def test_a_file_missing_from_the_store_is_named_in_the_manifest_and_the_rest_exp
     manifest = {m["file"]: m for m in csv.DictReader(io.StringIO(archive.read("manifest.csv").decode("utf-8-sig")))}
     missing = manifest[f"evidence/{concern.reference}/gone.pdf"]
     assert "MISSING" in missing["what"] and f"evidence/{concern.reference}/gone.pdf" not in archive.namelist()
+
+
+@pytest.mark.django_db
+def test_charts_opened_on_their_own_run_no_script(client, people):
+    client.force_login(people["cqm"])
+    provider = ProviderFactory()
+    for url in (reverse("oversight:report_chart", args=["concerns-by-source"]),
+                reverse("providers:risk_chart", args=[provider.pk])):
+        response = client.get(url)
+        assert response["Content-Type"] == "image/svg+xml"
+        assert response["Content-Security-Policy"] == "default-src 'none'; style-src 'unsafe-inline'"
