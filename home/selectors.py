@@ -18,8 +18,8 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Concat, Replace, RowNumber
 
 from concerns.models import Concern, RiskAssessment, RiskLevel
-from concerns.permissions import cleared_case_ids
-from concerns.selectors import WAITING_STATES, concern_list, next_jqmm, with_clearance
+from concerns.permissions import can_see_concerns, cleared_case_ids
+from concerns.selectors import WAITING_STATES, concern_list, has_full_clearance, next_jqmm, with_clearance
 from core.search import text_match
 from escalation.models import EscalationCase
 from providers.models import Provider
@@ -164,33 +164,36 @@ def risk_label(rank) -> str:
 
 def visible_risk_assessments(user):
     """Every risk assessment this person may see: the clearance rule in SQL, as on a provider's page."""
-    cleared = with_clearance(Concern.objects.all(), user).filter(cleared=True).values("pk")
-    return RiskAssessment.objects.filter(Q(concern__isnull=True) | Q(concern__in=cleared))
+    if has_full_clearance(user):
+        return RiskAssessment.objects.all()
+    if not can_see_concerns(user):
+        return RiskAssessment.objects.filter(concern__isnull=True)
+    # with_clearance's rule, written on the assessment's own concern (a join, not a subquery a row)
+    shared = Concern.shared_with.through.objects.filter(concern_id=OuterRef("concern_id"), user_id=user.pk)
+    return RiskAssessment.objects.filter(Q(concern__isnull=True) | Q(concern__restricted=False)
+                                         | Q(concern__logged_by_id=user.pk) | Q(Exists(shared)))
 
 
 def risk_rising(user, limit: int = 20) -> tuple[list[dict], int]:
     """Providers whose latest risk assessment put them at a higher level than the one before it, as far as this
-    person may see, highest first: (the first `limit`, how many in all). One pass over the assessments: each
-    provider's newest two, numbered by a window function."""
-    from django.db.models import F, Window
-    from django.db.models.functions import RowNumber
-
+    person may see, highest first: (the first `limit`, how many in all). Each provider's newest two are read
+    through the index on (provider, newest first): a few index probes a provider, not a pass over every
+    assessment."""
     from concerns.models import RiskLevel
 
-    newest_two = (visible_risk_assessments(user)
-                  .annotate(n=Window(RowNumber(), partition_by=F("provider_id"),
-                                     order_by=[F("assessed_at").desc(), F("id").desc()]))
-                  .filter(n__lte=2).values_list("provider_id", "n", "level", "assessed_at"))
-    latest, previous = {}, {}
-    for provider_id, n, level, at in newest_two:
-        (latest if n == 1 else previous)[provider_id] = (level, at)
-    rising = [pk for pk in previous if RiskLevel.rank(latest[pk][0]) > RiskLevel.rank(previous[pk][0])]
-    rising.sort(key=lambda pk: -RiskLevel.rank(latest[pk][0]))
-    names = dict(Provider.objects.filter(pk__in=rising[:limit]).values_list("pk", "name"))
-    shown = [{"pk": pk, "name": names[pk], "latest_label": RiskLevel(latest[pk][0]).label,
-              "previous_label": RiskLevel(previous[pk][0]).label, "latest_at": latest[pk][1]} for pk in rising[:limit]]
-    shown.sort(key=lambda p: (-RiskLevel.rank(latest[p["pk"]][0]), p["name"]))
-    return shown, len(rising)
+    newest = visible_risk_assessments(user).filter(provider=OuterRef("pk")).order_by("-assessed_at", "-id")
+    rows = (Provider.objects.annotate(latest=Subquery(newest.values("level")[:1]),
+                                      previous=Subquery(newest.values("level")[1:2]))
+            .filter(previous__isnull=False).values_list("pk", "name", "latest", "previous"))
+    rising = [(pk, name, latest, previous) for pk, name, latest, previous in rows
+              if RiskLevel.rank(latest) > RiskLevel.rank(previous)]
+    rising.sort(key=lambda r: (-RiskLevel.rank(r[2]), r[1]))
+    shown = rising[:limit]
+    when = dict(Provider.objects.filter(pk__in=[r[0] for r in shown])
+                .annotate(at=Subquery(newest.values("assessed_at")[:1])).values_list("pk", "at"))
+    return [{"pk": pk, "name": name, "latest_label": RiskLevel(latest).label,
+             "previous_label": RiskLevel(previous).label, "latest_at": when[pk]}
+            for pk, name, latest, previous in shown], len(rising)
 
 
 def dashboard(user) -> dict:
