@@ -102,6 +102,16 @@ bench: venv system-deps
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py migrate --noinput -v0
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py bench $(BENCH_ARGS)
 
+# The pages through gunicorn (production settings) at a fixed rate, against a database at design volume:
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/pc_scale make bench-load BENCH_ARGS="--seconds 60"
+# It refuses a smaller database unless BENCH_ARGS has --allow-small-data (docs/performance.md).
+.PHONY: bench-load
+bench-load: export DATABASE_URL ?= $(TEST_DATABASE_URL)
+bench-load: venv system-deps
+	@scripts/services.sh
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py migrate --noinput -v0
+	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py bench --only load $(BENCH_ARGS)
+
 letters: venv
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py example_letters
