@@ -40,24 +40,31 @@ def shown_notifications(user, notifications) -> list:
     return notifications
 
 
+HOME_LIST = 20
+
+
 def home_for(user) -> dict:
     base = concern_list(user)
     meeting = next_jqmm()
-    # Both waiting lists in one query: the newest 50 of each state (a row number within each state).
+    # Both waiting lists in one query: the newest of each state (a row number within each state). Each list on My
+    # work shows HOME_LIST and links to the whole list when there are more (one more is read to know).
     waiting = list(base.filter(state__in=[Concern.State.AWAITING_ADVICE, Concern.State.AWAITING_ROUTING])
                    .annotate(place=Window(RowNumber(), partition_by=[F("state")],
                                           order_by=[F("received_on").desc(), F("id").desc()]))
-                   .filter(place__lte=50).order_by("-received_on", "-id"))
+                   .filter(place__lte=HOME_LIST + 1).order_by("-received_on", "-id"))
     return {
-        "logged_by_me": base.open().filter(logged_by=user)[:20],
+        "logged_by_me": list(base.open().filter(logged_by=user)[:HOME_LIST + 1]),
         "awaiting_advice": [c for c in waiting if c.state == Concern.State.AWAITING_ADVICE],
         "awaiting_routing": [c for c in waiting if c.state == Concern.State.AWAITING_ROUTING],
         # Each concern in one list: one still waiting for advice or routing is in that list, not this one too.
         # NOT EXISTS, not a LEFT JOIN ... IS NULL: PostgreSQL misjudges the join at volume and loops.
-        "awaiting_assessment": base.open().exclude(state__in=WAITING_STATES)
-        .filter(~Exists(RiskAssessment.objects.filter(concern=OuterRef("pk"))))[:50],
+        "awaiting_assessment": list(base.open().exclude(state__in=WAITING_STATES)
+                                    .filter(~Exists(RiskAssessment.objects.filter(concern=OuterRef("pk"))))
+                                    [:HOME_LIST + 1]),
         "next_jqmm": meeting,
-        "jqmm_agenda": with_clearance(meeting.agenda.select_related("provider"), user) if meeting else [],
+        "jqmm_agenda": list(with_clearance(meeting.agenda.select_related("provider"), user)[:HOME_LIST + 1])
+        if meeting else [],
+        "home_list": HOME_LIST,
         "notifications": shown_notifications(user, user.notifications.filter(read_at__isnull=True)
                                              .select_related("case")[:10]),
     }

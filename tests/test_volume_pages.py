@@ -59,7 +59,20 @@ def test_my_work_shows_the_soonest_deadlines_and_links_to_all_of_them(client):
     client.force_login(cqm)
     home = client.get(reverse("home")).content.decode()
     assert rows(home, "Your deadlines: overdue and due in the next 14 days") == 20
-    assert "See all your deadlines: 7 more" in home
+    assert "See all your deadlines</a>: the soonest 20 are shown here." in home
     page = client.get(reverse("my_deadlines")).content.decode()
     assert "27 deadlines overdue or due in the next 14 days" in page
     assert page.count("Action ") == 27
+
+
+def test_my_work_shows_twenty_of_each_list_and_links_to_the_rest(client):
+    from tests.factories import ConcernFactory
+
+    officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+    for _ in range(23):
+        ConcernFactory(logged_by=officer)  # waiting for routing, logged by them
+    client.force_login(officer)
+    home = client.get(reverse("home")).content.decode()
+    assert rows(home, "Waiting for routing") == 20 and rows(home, "Concerns you logged") == 20
+    assert "?state=awaiting_routing" in home and "See every concern waiting for routing" in home
+    assert "The newest 20 open concerns you logged are shown." in home
