@@ -81,6 +81,9 @@ def is_cleared_for_case(user, case) -> bool:
     every restricted concern those cases hold. Uncleared people see only that the case exists and is restricted."""
     if case is None or not can_see_concerns(user):
         return False
+    known = getattr(case, "_cleared_for", {}).get(user.pk)  # worked out for a whole list by cleared_case_ids
+    if known is not None:
+        return known
     if has_role(user, *CLEARED_ROLES) or not case_is_restricted(case):
         return True
     return all(is_cleared(user, concern) for concern in restricted_concerns_of(case))
@@ -116,6 +119,8 @@ def cleared_case_ids(user, cases) -> set[int]:
             pk = parent.get(pk)
         if not pk or pk in seen:
             readable.add(case.pk)
+        # Remembered on this instance for this person: the rules asked of it later in the request need no query.
+        case._cleared_for = {**getattr(case, "_cleared_for", {}), user.pk: case.pk in readable}
     return readable
 
 

@@ -113,6 +113,12 @@ def remember_for_page(case, *, plans, reports, meetings):
     case._for_page = {"state": (case.level, case.route, case.level_since), "plans": plans, "reports": list(reports)}
 
 
+def remember_reports(case, reports):
+    """For a list of cases: each case's current reports (sign-offs prefetched) answer current_report(); plans are
+    still read from the database if asked."""
+    case._for_page = {"state": (case.level, case.route, case.level_since), "plans": None, "reports": list(reports)}
+
+
 def _latest_outcome(case) -> str:
     meeting = latest_meeting_here(case)
     return meeting.outcome if meeting else ""
@@ -537,7 +543,8 @@ class DecisionReport(models.Model):
         return {"dass", "icb"} if self.case.jointly_commissioned else {"dass"}
 
     def signed_capacities(self) -> set[str]:
-        return set(self.sign_offs.filter(decision=SignOff.Decision.APPROVED).values_list("capacity", flat=True))
+        # From .all(), so a list that prefetched the sign-offs asks no query a report.
+        return {s.capacity for s in self.sign_offs.all() if s.decision == SignOff.Decision.APPROVED}
 
 
 class SignOff(models.Model):

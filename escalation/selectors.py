@@ -19,6 +19,7 @@ from .models import (
     Route,
     latest_meeting_here,
     remember_for_page,
+    remember_reports,
 )
 from .services import is_skip
 
@@ -146,13 +147,43 @@ def decisions_waiting(user) -> list[dict]:
     states = [state for state, (kind, _) in WAITING.items() if deciders[kind]]
     if not states:
         return []
+    from django.db.models import Prefetch
+
+    from .models import DecisionReport
+
+    cases = list(EscalationCase.objects.filter(route__in=states).select_related("provider").order_by("pk")
+                 .prefetch_related(Prefetch("reports", queryset=DecisionReport.objects.filter(superseded=False)
+                                            .prefetch_related("sign_offs"))))
+    # A fixed number of queries however many cases wait (the menu counts them on every page): their reports and
+    # sign-offs read once, and the clearance of all of them at once.
+    for case in cases:
+        remember_reports(case, case.reports.all())
+    cleared_case_ids(user, cases)
     items = []
-    for case in EscalationCase.objects.filter(route__in=states).select_related("provider").order_by("pk"):
+    for case in cases:
         kind, what = WAITING[case.route]
-        if route_actions(case, user)[kind]:
+        if route_decisions(case, user, case.current_report())[kind]:
             items.append({"case": case, "what": what, "due": case.next_decision_due,
                           "url": reverse(ACTION_URLS[kind], args=[case.pk])})
     return sorted(items, key=lambda item: (item["due"] is None, item["due"] or datetime.date.max, item["case"].pk))
+
+
+def route_decisions(case, user, report) -> dict:
+    """The SPRG, DMT and sign-off decisions this user may record now: the case page's buttons and My work's
+    "Decisions waiting for you" both ask this, so they cannot disagree."""
+    waiting_dmt = case.route in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
+    waiting_sign = case.route in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
+    signed = {s.signed_by_id for s in report.sign_offs.all()} if report else set()
+    needs = (report.required_capacities() - report.signed_capacities()) if (report and waiting_sign) else set()
+    can_sign = waiting_sign and user.pk not in signed and report.author_id != user.pk and any(
+        perms.SIGNS_IN_CAPACITY[capacity](user, case) for capacity in needs if capacity in perms.SIGNS_IN_CAPACITY)
+    return {
+        "sprg": case.is_open and perms.can_record_sprg_decision(user, case) and bool(sprg_choices(case)),
+        "dmt": waiting_dmt and report is not None and perms.can_record_dmt_decision(user, case)
+        and report.author_id != user.pk,
+        "sign": bool(can_sign),
+        "needs": sorted(needs),
+    }
 
 
 def route_actions(case, user) -> dict:
@@ -160,24 +191,15 @@ def route_actions(case, user) -> dict:
 
     report = case.current_report()
     waiting_dmt = case.route in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
-    waiting_sign = case.route in (Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
-    signed = set(report.sign_offs.values_list("signed_by_id", flat=True)) if report else set()
-    needs = (report.required_capacities() - report.signed_capacities()) if (report and waiting_sign) else set()
-    can_sign = waiting_sign and user.pk not in signed and report.author_id != user.pk and any(
-        perms.SIGNS_IN_CAPACITY[capacity](user, case) for capacity in needs if capacity in perms.SIGNS_IN_CAPACITY)
     return {
-        "sprg": case.is_open and perms.can_record_sprg_decision(user, case) and bool(sprg_choices(case)),
+        **route_decisions(case, user, report),
         "report": waiting_dmt and perms.can_write_report(user, case),
-        "dmt": waiting_dmt and report is not None and perms.can_record_dmt_decision(user, case)
-        and report.author_id != user.pk,
-        "sign": bool(can_sign),
         "improvement_plan": perms.can_record_route_work(user, case)
         and case.route not in (Route.NONE, Route.OVERSIGHT) and case.improvement_plan() is None,
         "visit": perms.can_record_route_work(user, case)
         and case.route in (Route.AT_RISK, Route.SUSPENDED, Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED),
         "notifications": perms.can_keep_route_records(user, case),
         "report_obj": report,
-        "needs": sorted(needs),
     }
 
 

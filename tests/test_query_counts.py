@@ -21,6 +21,10 @@ MAX_QUERIES = 12
 # concerns, ladder moves and the timeline), and My work checks the clearance of the cases of the deadlines it
 # lists for people who are not cleared for everything.
 ALLOWED = {"case page": 22, "home": 13}
+# SPRG and DMT members, the DASS and ICB colleagues see on every page how many decisions wait for them: the cases
+# waiting, their reports and sign-offs and their clearance, four queries however many wait.
+DECIDERS = {roles.SPRG_MEMBER, roles.DMT_MEMBER, roles.DASS, roles.ICB_COLLEAGUE}
+MENU_COUNT = 4
 TODAY = timezone.localdate
 
 
@@ -47,11 +51,29 @@ def build(n: int, cqm, officer) -> dict:
                                        provider_attended=True, minutes=f"Minutes {i}", recorded_by=cqm)
             schedule(key=f"t:{c.pk}:{i}", kind="plan_action", case=c, due_date=TODAY() + datetime.timedelta(days=i - 2),
                      assignee=cqm)
+        waiting(i, cqm)
         plan = ActionPlan.objects.create(case=case, level="ppm", kind="dap", start_date=TODAY(),
                                          review_date=TODAY() + datetime.timedelta(days=28), created_by=cqm)
         PlanAction.objects.create(plan=plan, area_of_concern=f"Area {i}", action="Do it", owner="provider",
                                   due_date=TODAY() + datetime.timedelta(days=7))
     return {"case": case, "provider": busiest, "jqmm": jqmm, "concern": case.concerns.first()}
+
+
+def waiting(i, cqm):
+    """Cases waiting on the SPRG (at risk), on DMT (a suspension report) and on the DASS (endorsed by DMT)."""
+    from escalation.models import DecisionReport, EscalationCase, SignOff
+
+    for route in ("at_risk", "suspension_proposed", "suspension_endorsed"):
+        case = CaseFactory(level="sosg", owner=cqm, route_deadline=TODAY() + datetime.timedelta(days=i))
+        EscalationCase.objects.filter(pk=case.pk).update(route=route)
+        if route != "at_risk":
+            report = DecisionReport.objects.create(case=case, kind="suspension", version=1, body="Suspend",
+                                                   author=cqm)
+            if route == "suspension_endorsed":
+                SignOff.objects.create(report=report, report_version=1, capacity="dmt", decision="approved",
+                                       signed_by=UserFactory(roles=[roles.DMT_MEMBER]))
+        if i % 3 == 0:  # some restricted, so the clearance of the list is asked too
+            ConcernFactory(provider=case.provider, case=case, safeguarding=True, logged_by=cqm)
 
 
 def pages(world) -> dict[str, str]:
@@ -90,16 +112,17 @@ def counts(client, world, role) -> dict[str, int]:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("role", [roles.CQM, roles.CONTRACT_OFFICER])
+@pytest.mark.parametrize("role", [roles.CQM, roles.CONTRACT_OFFICER, roles.SPRG_MEMBER, roles.DMT_MEMBER, roles.DASS])
 def test_page_queries_do_not_grow_with_the_rows_and_stay_small(client, role):
     cqm = UserFactory(roles=[roles.CQM])
     officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
-    viewer = cqm if role == roles.CQM else officer
+    viewer = {roles.CQM: cqm, roles.CONTRACT_OFFICER: officer}.get(role) or UserFactory(roles=[role])
     client.force_login(viewer)
     small = counts(client, build(2, cqm, officer), role)
     large = counts(client, build(9, cqm, officer), role)
     grew = {name: (small[name], large[name]) for name in small if large[name] != small[name]}
-    too_many = {name: large[name] for name in large if large[name] > ALLOWED.get(name, MAX_QUERIES)}
+    extra = MENU_COUNT if role in DECIDERS else 0
+    too_many = {name: large[name] for name in large if large[name] > ALLOWED.get(name, MAX_QUERIES) + extra}
     print(role, large)
     assert not grew, f"queries grow with the rows: {grew}"
     assert not too_many, f"more than {MAX_QUERIES} queries: {too_many}"
