@@ -143,18 +143,23 @@ def time_at_levels(start, end, user=None) -> dict:
                 ended[current].append(_days(since, closed_at))
         else:
             running[current].append(_days(since, end_at))
-    names = dict(Level.choices)
     return {
         "key": "time-at-levels", "title": "Days at each ladder level",
         "note": "A stay ends when the case moves off the level (up, down or closed). Stays still running at the "
                 "end of the period are counted and timed to that day separately.",
         "columns": ["Level", "Stays ended", "Median days", "90th percentile", "Longest", "Still running",
                     "Median days so far"],
-        "rows": [[names[lv]] + _summary(ended[lv]) + [len(running[lv]),
-                                                       statistics.median(running[lv]) if running[lv] else ""]
-                 for lv in LADDER],
+        "rows": _stay_rows(LADDER, dict(Level.choices), ended, running),
         "chart": None,
     }
+
+
+def _stay_rows(states, names, ended, running) -> list[list]:
+    """A row a level or route state: the stays that ended (count, median, 90th percentile, longest), then the
+    stays still running at the end of the period (count, median so far)."""
+    return [[names[state]] + _summary(ended[state])
+            + [len(running[state]), statistics.median(running[state]) if running[state] else ""]
+            for state in states]
 
 
 def _days(since, until) -> int:
@@ -194,16 +199,13 @@ def time_on_routes(start, end, user=None) -> dict:
                 ended[state].append(_days(at, after[0]))
     shown = [Route.AT_RISK, Route.SUSPENSION_PROPOSED, Route.SUSPENSION_ENDORSED, Route.SUSPENDED,
              Route.LIFTING_PROPOSED, Route.LIFTING_ENDORSED]
-    names = dict(Route.choices)
     return {
         "key": "time-on-routes", "title": "Days in each suspension-route state",
         "note": "From the state history of each case's route. States still current at the end of the period are "
                 "counted and timed to that day separately.",
         "columns": ["State", "Ended", "Median days", "90th percentile", "Longest", "Still current",
                     "Median days so far"],
-        "rows": [[names[s]] + _summary(ended[s]) + [len(running[s]),
-                                                    statistics.median(running[s]) if running[s] else ""]
-                 for s in shown],
+        "rows": _stay_rows(shown, dict(Route.choices), ended, running),
         "chart": None,
     }
 
