@@ -50,7 +50,9 @@ def pack(request, pk):
     job = get_object_or_404(PackJob.objects.defer("pdf").select_related("requested_by"), pk=pk)
     if not perms.can_open_pack(request.user, job):
         raise Http404
-    response = render(request, "oversight/pack_job.html", {"job": job, "refresh_seconds": REFRESH_SECONDS})
+    readable = job.status == PackJob.Status.DONE and services.still_readable(request.user, job)
+    response = render(request, "oversight/pack_job.html", {"job": job, "refresh_seconds": REFRESH_SECONDS,
+                                                           "readable": readable})
     if job.is_running:
         response["Refresh"] = str(REFRESH_SECONDS)
     return response
