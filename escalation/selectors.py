@@ -204,6 +204,18 @@ def route_actions(case, user) -> dict:
 
 
 CASE_PAGE_EVENTS = 30  # the newest on the case page; the timeline page has them all
+CASE_PAGE_DEADLINES = 20  # the case page's; its deadlines page has them all
+
+
+def case_deadlines(case):
+    """A case's deadlines: those still running first (soonest first), then the rest by due date."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from deadlines.services import LIVE
+
+    return (case.deadlines.select_related("case")
+            .annotate(running=Case(When(status__in=LIVE, then=Value(0)), default=Value(1), output_field=IntegerField()))
+            .order_by("running", "due_date", "pk"))
 
 
 def with_case_clearance(user, items, case_of=lambda item: item.case):
@@ -240,7 +252,9 @@ def case_page(case, user) -> dict:
         "events": list(events_for(case)[:CASE_PAGE_EVENTS + 1]),  # one more than shown: is there more to see?
         "events_shown": CASE_PAGE_EVENTS,
         "route": route_actions(case, user),
-        "deadlines": with_case_clearance(user, case.deadlines.select_related("case"), lambda d: case),
+        # Those still running first, soonest first; one more than shown, to know whether to link to them all.
+        "deadlines": with_case_clearance(user, case_deadlines(case)[:CASE_PAGE_DEADLINES + 1], lambda d: case),
+        "deadlines_shown": CASE_PAGE_DEADLINES,
         "letters": case.letters.all(),
         "can_change_deadlines": perms.can_move_case(user, case),
         "reports": reports,

@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/provider/<int:provider_id>/", views.case_open, name="open"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/timeline/", views.case_timeline, name="timeline"),
+    path("<int:pk>/deadlines/", views.case_deadlines, name="deadlines"),
     path("<int:pk>/move/<str:transition_name>/", views.case_move, name="move"),
     path("<int:pk>/meetings/new/", views.meeting_create, name="meeting_create"),
     path("<int:pk>/meetings/documents/<int:document_id>/", views.meeting_document, name="meeting_document"),

@@ -125,6 +125,15 @@ def case_timeline(request, pk):
     return render(request, "escalation/case_timeline.html", {"case": case, "page": page})
 
 
+def case_deadlines(request, pk):
+    """Every deadline of the case, a page at a time (the case page shows the first CASE_PAGE_DEADLINES)."""
+    case = _case(request, pk)
+    page = Paginator(selectors.case_deadlines(case), TIMELINE_PAGE).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_case_clearance(request.user, page.object_list, lambda d: case)
+    return render(request, "escalation/case_deadlines.html", {
+        "case": case, "page": page, "can_change_deadlines": perms.can_move_case(request.user, case)})
+
+
 def _run(request, case, form, template, action, success, context=None):
     """Validate, call the service, and turn refusals into plain messages; shared by the case's forms."""
     done = submit(request, form, action, success=success, done_url=case, stale=services.StaleCase)

@@ -29,3 +29,31 @@ def test_the_case_page_shows_the_newest_timeline_entries_and_links_to_the_whole_
     # A restricted case's timeline is for people cleared for it, like the case page's.
     ConcernFactory(provider=case.provider, case=case, safeguarding=True, logged_by=people["cqm"])
     assert client.get(timeline).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_case_page_shows_twenty_running_deadlines_and_links_to_every_deadline(client, people):
+    import datetime
+
+    from django.utils import timezone
+
+    from deadlines.models import Deadline
+
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    today = timezone.localdate()
+    Deadline.objects.create(key="done", kind="plan_action", title="Already met", case=case, due_date=today,
+                            status="met")
+    for i in range(25):
+        Deadline.objects.create(key=f"d{i}", kind="plan_action", title=f"Running {i:02d}", case=case,
+                                due_date=today + datetime.timedelta(days=i))
+    client.force_login(people["cqm"])
+    page = client.get(case.get_absolute_url()).content.decode()
+    assert "Running 00" in page and "Running 19" in page and "Running 20" not in page and "Already met" not in page
+    url = reverse("escalation:deadlines", args=[case.pk])
+    assert url in page
+    every = client.get(url).content.decode()
+    assert "26 deadlines" in every and "Running 24" in every and "Already met" in every
+    assert every.index("Running 24") < every.index("Already met") and "Extend" in every
+    ConcernFactory(provider=case.provider, case=case, safeguarding=True, logged_by=people["cqm"])
+    client.force_login(people["officer"])
+    assert client.get(url).status_code == 403
