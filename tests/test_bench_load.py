@@ -40,6 +40,26 @@ def test_the_load_benchmark_refuses_a_database_below_design_volume(demo_people):
         call_command("bench", "--only", "load", stdout=StringIO())
 
 
+def test_make_bench_load_loads_design_volume_into_a_database_that_has_only_the_demo(demo_people, monkeypatch):
+    """`make bench-load` passes --load-volume: a database with (almost) nothing gets seed_demo --scale 100 first;
+    one scaled already is not scaled a second time."""
+    import django.core.management as management
+
+    from tools.management.commands import bench
+
+    calls = []
+    monkeypatch.setattr(management, "call_command",
+                        lambda name, **kw: calls.append((name, kw)) if name == "seed_demo" else None)
+    with pytest.raises(CommandError):  # the stand-in loads nothing, so the volume check still refuses
+        call_command("bench", "--only", "load", "--load-volume", stdout=StringIO())
+    assert [(name, kw["scale"]) for name, kw in calls] == [("seed_demo", 100)]
+    calls.clear()
+    monkeypatch.setattr(bench, "DESIGN_VOLUME", {**bench.DESIGN_VOLUME, "concerns": 100})  # as if scaled
+    with pytest.raises(CommandError):
+        call_command("bench", "--only", "load", "--load-volume", stdout=StringIO())
+    assert calls == []
+
+
 def test_the_load_benchmark_drives_every_page_through_gunicorn(demo_people):
     need_service("PostgreSQL", "127.0.0.1", 5432)
     out = StringIO()

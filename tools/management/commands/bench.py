@@ -82,10 +82,15 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, help="threads per gunicorn worker (default: as production, 1)")
         parser.add_argument("--allow-small-data", action="store_true",
                             help="let the load benchmark run on a database below design volume (a quick check)")
+        parser.add_argument("--load-volume", action="store_true",
+                            help="if the database holds only the demo (or nothing), load design volume into it first "
+                                 "(seed_demo --scale 100, about 2.5 minutes); `make bench-load` passes this")
 
     def handle(self, *args, deadlines, due, import_rows, only, runs, seconds, rate, workers, threads,
-               allow_small_data, **options):
+               allow_small_data, load_volume=False, **options):
         self.stdout.write(f"database: {connection.vendor} {connection.settings_dict['NAME']}")
+        if only == "load" and load_volume:
+            self._load_design_volume()
         if only == "load":
             self._load_bench(seconds=seconds, rate=rate, workers=workers, threads=threads,
                              allow_small_data=allow_small_data)
@@ -367,6 +372,19 @@ class Command(BaseCommand):
             log_text = log_path.read_text(errors="replace")
         self._load_report(pages, floors, samples, behind=last_answer - last_due, rate=rate, seconds=seconds,
                           workers=workers, threads=threads, cpu=cpu, background=background, log_text=log_text)
+
+    def _load_design_volume(self) -> None:
+        """Design volume, loaded once: a database with less than a hundredth of it (nothing, or the demo) gets
+        `seed_demo --scale 100`; one that has been scaled already is left as it is (the volume check says if it
+        is short), since scaling again would add a second design volume."""
+        from django.core.management import call_command
+
+        from concerns.models import Concern
+
+        if Concern.objects.count() >= DESIGN_VOLUME["concerns"] // 100:
+            return
+        self.stdout.write("loading design volume: seed_demo --scale 100 (about 2.5 minutes) ...")
+        call_command("seed_demo", scale=100, stdout=self.stdout)
 
     def _check_volume(self, allow_small_data: bool) -> None:
         from concerns.models import Concern
