@@ -9,6 +9,10 @@ from core.dates import long_date
 
 LEVEL_LABELS = ["Normal", "QA", "PPM", "JIMP", "SOSG"]
 
+#: The Content-Security-Policy of a chart served as an SVG file: opened on its own, it may style itself and
+#: nothing else (pygal adds an inline script of its settings; it never runs, and nothing is fetched).
+SVG_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
+
 STYLE = Style(
     background="#ffffff", plot_background="#ffffff", foreground="#0b0c0c", foreground_strong="#0b0c0c",
     foreground_subtle="#505a5f", colors=("#1d70b8",), font_family="arial, 'Liberation Sans', sans-serif",
