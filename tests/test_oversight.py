@@ -374,7 +374,8 @@ def test_a_pack_is_not_downloaded_once_its_reader_may_no_longer_see_a_case_it_sh
                    logged_by=people["cqm"])
     response = client.get(url, follow=True)
     assert response.redirect_chain[-1][0] == job.get_absolute_url()
-    assert "Build a fresh pack" in response.content.decode()
+    html = response.content.decode()
+    assert "Build a fresh pack" in html and "Download the pack (PDF)" not in html
     assert events_for(job).filter(kind="pack_downloaded").count() == 1
 
 
