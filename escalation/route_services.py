@@ -134,7 +134,11 @@ def _sprg_label(meeting, decision):
 
 def agree_at_risk(*, user, case_id: int, meeting_date, members_present: str, notes: str,
                   expected_route: str | None = None, new_deadline=None) -> SprgDecision:
-    """Route 1 step 1: 'at risk' status; placements at risk; the compliance decision is due in four weeks."""
+    """Route 1 step 1: 'at risk' status; placements at risk; the compliance decision is due in four weeks, or on
+    a later date the SPRG sets (after its meeting, and not in the past)."""
+    if new_deadline is not None and (new_deadline <= meeting_date or new_deadline < timezone.localdate()):
+        raise ValidationError({"new_deadline": "The Route 1 deadline must be after the SPRG meeting and not in the "
+                                               "past: leave it empty for four weeks from the meeting"})
     with transaction.atomic():
         case, meeting = _sprg_start(user=user, case_id=case_id, meeting_date=meeting_date,
                                     members_present=members_present, notes=notes, expected_route=expected_route)

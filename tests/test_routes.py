@@ -370,3 +370,15 @@ def test_case_page_shows_route_actions_by_role(client, people):
     assert response.status_code == 403
     case.refresh_from_db()
     assert case.route == Route.NONE
+
+
+def test_a_route_1_deadline_set_when_agreeing_at_risk_must_be_after_the_meeting_and_not_past(people):
+    case = CaseFactory(level="ppm", owner=people["cqm"])
+    for bad in (TODAY() - datetime.timedelta(days=1), TODAY()):
+        with pytest.raises(ValidationError, match="after the SPRG meeting and not in the past"):
+            sprg(people, case, "agree_at_risk", new_deadline=bad)
+    case.refresh_from_db()
+    assert case.route == Route.NONE and not SprgDecision.objects.filter(case=case).exists()
+    sprg(people, case, "agree_at_risk", new_deadline=TODAY() + datetime.timedelta(weeks=6))
+    case.refresh_from_db()
+    assert case.route == Route.AT_RISK and case.route_deadline == TODAY() + datetime.timedelta(weeks=6)
