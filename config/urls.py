@@ -21,5 +21,10 @@ urlpatterns = [
     path("deadlines/", include("deadlines.urls")),
     path("letters/", include("letters.urls")),
     path("oversight/", include("oversight.urls")),
+    path("portal/", include("portal.urls")),  # provider contacts only, like the next line
+    path("portal/", include("replies.portal_urls")),
+    path("replies/", include("replies.urls")),
+    path("placements/", include("placements.urls")),
+    path("intelligence/", include("intelligence.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -117,3 +117,34 @@ class ImportJob(models.Model):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
+
+
+class ProviderContact(models.Model):
+    """A named person at a provider who may sign in to the providers' portal for that provider.
+
+    One row per person per provider: a manager of three homes has three rows, and sees those three homes only.
+    The person signs in with an ordinary user account that has no staff role (roles are Django groups), so no
+    staff rule ever lets them in; the portal's boundary middleware keeps them inside the portal as a second wall.
+    """
+
+    provider = models.ForeignKey(Provider, on_delete=models.PROTECT, related_name="contacts")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                             related_name="provider_contacts",
+                             help_text="The portal sign-in, made when the contact is invited")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    job_title = models.CharField(max_length=200, blank=True)
+    is_active = models.BooleanField(default=True, help_text="An inactive contact can no longer sign in for this "
+                                                            "provider")
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["provider__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider", "email"], name="one_contact_per_email_per_provider"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.provider})"

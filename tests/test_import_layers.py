@@ -8,7 +8,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = [
-    "config", "tools", "oversight", "home", "letters", "escalation", "deadlines", "concerns", "providers",
+    "config", "tools", "oversight", "home", "portal", "placements", "intelligence", "replies", "letters", "escalation",
+    "deadlines", "concerns", "providers",
     "accounts", "audit", "core",
 ]
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"

@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "deadlines",
     "core",
     "home",
+    "portal",
+    "placements",
+    "intelligence",
+    "replies",
     "oversight",
     "tools",
 ]
