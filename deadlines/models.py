@@ -18,6 +18,9 @@ class Deadline(models.Model):
         PLAN_REVIEW = "plan_review", "Plan review"
         CONDITION_REVIEW = "condition_review", "Review of a lifting condition"
         OVERSIGHT_END = "oversight_end", "Greater initial oversight ends"
+        APPEAL_DECISION = "appeal_decision", "Provider's appeal decided"
+        PLACEMENT_REVIEW = "placement_review", "Review of a placed person"
+        CLOSURE_PLAN = "closure_plan", "Closure plan step"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

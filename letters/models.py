@@ -17,6 +17,7 @@ class LetterKind(models.TextChoices):
     QA_INVITATION = "qa_invitation", "Invitation to a quality assurance meeting"
     PPM_INVITATION = "ppm_invitation", "Invitation to a provider performance meeting"
     NOTIFICATION = "notification", "Notification of a suspension decision"
+    APPEAL_OUTCOME = "appeal_outcome", "Outcome of a provider's appeal"
 
 
 class LetterSettings(models.Model):
