@@ -144,6 +144,15 @@ class RouteForm(GovFormMixin, forms.Form):
         return data
 
 
+class CloseConcernForm(GovFormMixin, forms.Form):
+    notes = forms.CharField(label="How was the further action dealt with?", max_length=10000,
+                            widget=forms.Textarea(attrs={"rows": 5}),
+                            help_text="For example, what the provider did and how the council checked it. A concern "
+                                      "on a case closes when its case closes.",
+                            error_messages={"required": "Enter how the further action ended"})
+    expected_state = forms.CharField(widget=forms.HiddenInput, required=False)
+
+
 class MonitoringForm(GovFormMixin, forms.Form):
     monitoring_date = date_field("Date of monitoring")
     carried_out_by = forms.CharField(label="Who is carrying it out", max_length=200,

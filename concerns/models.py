@@ -138,9 +138,11 @@ class Concern(ConcurrentTransitionMixin, models.Model):
         ON_JQMM_AGENDA = "on_jqmm_agenda", "On the JQMM agenda"
         FURTHER_ACTION = "further_action", "Further action"
         NO_FURTHER_ACTION = "no_further_action", "No further action"
+        CLOSED = "closed", "Closed after further action"
 
-    # The one rule for an open concern: every state but "no further action" (a concern sent to further action is
-    # open: it is being acted on). Concern.objects.open() / .closed() and concern.is_open are this rule.
+    # The one rule for an open concern: every state but "no further action" and "closed after further action" (a
+    # concern sent to further action is open while it is acted on: it closes with its case, or by a CQM's decision
+    # when it was dealt with without one). Concern.objects.open() / .closed() and concern.is_open are this rule.
     OPEN_STATES = [State.AWAITING_ADVICE, State.AWAITING_ROUTING, State.ON_JQMM_AGENDA, State.FURTHER_ACTION]
 
     reference = models.CharField(max_length=20, unique=True, editable=False)
@@ -163,6 +165,7 @@ class Concern(ConcurrentTransitionMixin, models.Model):
                              related_name="concerns")
     further_action_reason = models.TextField(blank=True)
     outcome_notes = models.TextField(blank=True)
+    closing_notes = models.TextField(blank=True, help_text="How the further action ended")
     routed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -205,6 +208,7 @@ class Concern(ConcurrentTransitionMixin, models.Model):
             self.State.ON_JQMM_AGENDA: "govuk-tag--blue",
             self.State.FURTHER_ACTION: "govuk-tag--orange",
             self.State.NO_FURTHER_ACTION: "govuk-tag--grey",
+            self.State.CLOSED: "govuk-tag--grey",
         }[self.state]
 
     # --- transitions (state only; services do the rest) -------------------------------------
@@ -239,6 +243,13 @@ class Concern(ConcurrentTransitionMixin, models.Model):
                 permission=transition_permission(perms.can_record_jqmm_outcome))
     def jqmm_no_further_action(self, *, notes, by=None):
         self.outcome_notes = notes
+
+    @fsm_log_by
+    @transition(field=state, source=State.FURTHER_ACTION, target=State.CLOSED)
+    def close_after_further_action(self, *, notes, by=None):
+        """The further action has ended: its case closed, or a CQM recorded how it was dealt with without one.
+        The services check who may (a case's closing is checked by the case's own rule)."""
+        self.closing_notes = notes
 
 
 class EvidenceFile(CheckedUpload):

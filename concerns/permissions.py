@@ -138,3 +138,16 @@ can_record_jqmm_outcome = permission("Record a JQMM outcome (the chair)", is_cqm
 #: Opening a case is the next step for a concern marked for further action (and is offered on a provider's page).
 can_open_case = permission("Open an escalation case", is_cqm)
 can_link_to_case = permission("Put a concern marked for further action on a case", is_cqm & is_cleared)
+
+
+@when("it is marked for further action and not on an open case",
+      refusal="Only a concern marked for further action, and not on an open case, can be closed here: a concern on "
+              "a case closes when its case closes.")
+def further_action_without_open_case(user, concern) -> bool:
+    if concern is None or concern.state != concern.State.FURTHER_ACTION:
+        return False
+    return concern.case_id is None or not concern.case.is_open
+
+
+can_close_concern = permission("Close a concern dealt with without a case", is_cqm & is_cleared
+                               & further_action_without_open_case)

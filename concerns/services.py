@@ -126,10 +126,11 @@ def record_safeguarding_advice(*, user, concern_id: int, adviser: str, advised_o
 
 
 def _check_open(concern, field: str):
-    """Nothing more is recorded on a concern closed with no further action (Concern.is_open)."""
+    """Nothing more is recorded on a closed concern (Concern.is_open)."""
     if not concern.is_open:
-        raise ValidationError({field: f"Concern {concern.reference} is closed with no further action, so nothing more "
-                                      "can be recorded on it"})
+        how = "with no further action" if concern.state == Concern.State.NO_FURTHER_ACTION else "after further action"
+        raise ValidationError({field: f"Concern {concern.reference} is closed {how}, so nothing more can be recorded "
+                                      "on it"})
 
 
 def _check_advice_recorded(concern):
@@ -169,6 +170,36 @@ def route_to_further_action(*, user, concern_id: int, reason: str, expected_stat
                summary="Sent straight to further action", changes={"state": concern.state, "reason": reason})
         outbox.enqueue(tasks.notify_further_action, concern.pk)
     return concern
+
+
+def close_concern(*, user, concern_id: int, notes: str, expected_state: str | None = None) -> Concern:
+    """A CQM records how a concern marked for further action was dealt with without a case: it closes."""
+    notes = notes.strip()
+    if not notes:
+        raise ValidationError({"notes": "Enter how the further action ended"})
+    with transaction.atomic():
+        concern = _locked(concern_id)
+        require(perms.can_close_concern, user, concern)
+        _check_expected_state(concern, expected_state)
+        concern.close_after_further_action(notes=notes, by=user)
+        concern.save()
+        record(actor=user, obj=concern, kind="concern_closed", summary="Closed after further action",
+               changes={"state": [Concern.State.FURTHER_ACTION, concern.state], "notes": notes})
+    return concern
+
+
+def close_with_case(*, user, case) -> list[str]:
+    """The case has ended (closed, or ended by the Provider Failure Policy): its concerns still marked for further
+    action close with it. Called by the case's service inside its own transaction, after it checked who may end
+    the case; each concern's own history records it. Returns the references closed."""
+    closed = []
+    for concern in Concern.objects.select_for_update().filter(case=case, state=Concern.State.FURTHER_ACTION):
+        concern.close_after_further_action(notes=f"Case {case.reference} {case.get_level_display().lower()}", by=user)
+        concern.save()
+        record(actor=user, obj=concern, kind="concern_closed", summary=f"Closed with case {case.reference}",
+               changes={"state": [Concern.State.FURTHER_ACTION, concern.state], "case": case.reference})
+        closed.append(concern.reference)
+    return closed
 
 
 def record_jqmm_outcome(*, user, concern_id: int, further_action: bool, notes: str,

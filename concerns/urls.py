@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.concern_detail, name="detail"),
     path("<int:pk>/advice/", views.advice_create, name="advice"),
     path("<int:pk>/route/", views.route, name="route"),
+    path("<int:pk>/close/", views.close, name="close"),
     path("<int:pk>/monitoring/", views.monitoring_create, name="monitoring"),
     path("<int:pk>/evidence/", views.evidence_add, name="evidence_add"),
     path("<int:pk>/evidence/<int:evidence_id>/", views.evidence_download, name="evidence_download"),

@@ -16,6 +16,7 @@ from . import selectors, services
 from .criteria import ENGAGEMENT, IMPACT
 from .forms import (
     AdviceForm,
+    CloseConcernForm,
     ConcernFilterForm,
     ConcernForm,
     EvidenceForm,
@@ -103,6 +104,7 @@ def concern_detail(request, pk):
             "share": perms.can_share(user, concern),
             "open_case": perms.can_open_case(user) and concern.state == Concern.State.FURTHER_ACTION
             and concern.case_id is None,
+            "close": perms.can_close_concern(user, concern),
         },
     })
 
@@ -127,6 +129,15 @@ def advice_create(request, pk):
         run=lambda c, d: services.record_safeguarding_advice(
             user=request.user, concern_id=c.pk, adviser=d["adviser"], advised_on=d["advised_on"],
             advice=d["advice"], expected_state=d["expected_state"]),
+    )
+
+
+def close(request, pk):
+    return _concern_action(
+        request, pk, check=perms.can_close_concern, form_class=CloseConcernForm,
+        template="concerns/close_form.html", success="Concern closed",
+        run=lambda c, d: services.close_concern(user=request.user, concern_id=c.pk, notes=d["notes"],
+                                                expected_state=d["expected_state"]),
     )
 
 

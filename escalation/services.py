@@ -208,6 +208,8 @@ def _ladder_move(*, user, case_id: int, transition_name: str, reason: str, skip_
         case.route_deadline = None  # an ended case has no next decision due
         deadlines.waive_all_for_case(case=case, user=user, reason=f"Case {case.get_level_display().lower()}")
     case.save()
+    if case.level not in LADDER:
+        concern_services.close_with_case(user=user, case=case)
     LadderMove.objects.create(case=case, transition=transition_name, from_level=before, to_level=case.level,
                               reason=reason, skip_rationale=skip_rationale if skipping else "", meeting=meeting,
                               moved_by=user, moved_at=case.level_since)

@@ -184,3 +184,56 @@ def test_routing_to_a_past_jqmm_is_refused(officer, cqm):
     concern = ConcernFactory(logged_by=officer)
     with pytest.raises(ValidationError):
         services.route_to_jqmm(user=officer, concern_id=concern.pk, meeting_id=past.pk)
+
+
+# --- a concern marked for further action closes: with its case, or by a CQM when there was no case -------------------
+
+def test_a_cqm_closes_a_further_action_concern_dealt_with_without_a_case(cqm):
+    concern = ConcernFactory(state=Concern.State.FURTHER_ACTION)
+    with pytest.raises(ValidationError, match="how the further action ended"):
+        services.close_concern(user=cqm, concern_id=concern.pk, notes="  ")
+    services.close_concern(user=cqm, concern_id=concern.pk, notes="Provider retrained staff; checked on a visit")
+    concern.refresh_from_db()
+    assert concern.state == Concern.State.CLOSED and not concern.is_open
+    assert concern.closing_notes == "Provider retrained staff; checked on a visit"
+    event = Event.objects.get(kind="concern_closed", object_id=str(concern.pk))
+    assert event.actor == cqm and event.changes["notes"] == concern.closing_notes
+    with pytest.raises(ValidationError, match="closed after further action"):
+        services.record_risk_assessment(user=cqm, concern_id=concern.pk, engagement=2, impact=2, level=None)
+
+
+def test_closing_a_concern_is_refused_to_officers_on_open_cases_and_before_further_action(cqm, officer):
+    from tests.factories import CaseFactory
+
+    loose = ConcernFactory(state=Concern.State.FURTHER_ACTION)
+    on_case = ConcernFactory(state=Concern.State.FURTHER_ACTION)
+    on_case.case = CaseFactory(provider=on_case.provider, level="ppm", owner=cqm)
+    on_case.save()
+    routing = ConcernFactory()
+    for user, concern, message in [(officer, loose, "Contracts and Quality Manager"), (cqm, on_case, "closes when its case closes"),
+                                   (cqm, routing, "marked for further action")]:
+        with pytest.raises(PermissionDenied, match=message):
+            services.close_concern(user=user, concern_id=concern.pk, notes="Done")
+        concern.refresh_from_db()
+        assert concern.state != Concern.State.CLOSED and not concern.closing_notes
+    assert not Event.objects.filter(kind="concern_closed").exists()
+
+
+@pytest.mark.parametrize("transition", ["close", "refer_provider_failure"])
+def test_ending_a_case_closes_its_further_action_concerns(cqm, transition):
+    from escalation import services as case_services
+    from tests.factories import CaseFactory, satisfy_conditions
+
+    case = CaseFactory(level="sosg", owner=cqm)
+    concerns = [ConcernFactory(provider=case.provider, state=Concern.State.FURTHER_ACTION) for _ in range(2)]
+    Concern.objects.filter(pk__in=[c.pk for c in concerns]).update(case=case)
+    elsewhere = ConcernFactory(provider=case.provider, state=Concern.State.FURTHER_ACTION)  # not on the case
+    satisfy_conditions(case, "satisfactory" if transition == "close" else "escalate")
+    case_services.move_case(user=cqm, case_id=case.pk, transition_name=transition, reason="Ended")
+    for concern in concerns:
+        concern.refresh_from_db()
+        assert concern.state == Concern.State.CLOSED and case.reference in concern.closing_notes
+        assert Event.objects.filter(kind="concern_closed", object_id=str(concern.pk),
+                                    summary=f"Closed with case {case.reference}").exists()
+    elsewhere.refresh_from_db()
+    assert elsewhere.state == Concern.State.FURTHER_ACTION

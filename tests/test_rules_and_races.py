@@ -49,13 +49,13 @@ def test_open_case_is_one_rule_for_objects_querysets_and_the_database():
 
 
 @pytest.mark.django_db
-def test_open_concern_is_one_rule_and_further_action_is_open():
+def test_open_concern_is_one_rule_and_further_action_is_open_until_it_closes():
     for state in Concern.State.values:
         concern = ConcernFactory(state=state)
         in_open = Concern.objects.open().filter(pk=concern.pk).exists()
         in_closed = Concern.objects.closed().filter(pk=concern.pk).exists()
         assert concern.is_open == in_open != in_closed, state
-        assert concern.is_open == (state != Concern.State.NO_FURTHER_ACTION)
+        assert concern.is_open == (state not in (Concern.State.NO_FURTHER_ACTION, Concern.State.CLOSED))
 
 
 @pytest.mark.django_db
@@ -84,7 +84,8 @@ def test_pages_count_and_list_open_cases_and_concerns_by_the_one_rule(client, cq
     assert response.context["open_case"] == current
     assert list(response.context["past_cases"]) == [ended]
     assert {c.state for c in response.context["open_concerns"]} == set(Concern.OPEN_STATES)
-    assert {c.state for c in response.context["closed_concerns"]} == {Concern.State.NO_FURTHER_ACTION}
+    assert {c.state for c in response.context["closed_concerns"]} == {Concern.State.NO_FURTHER_ACTION,
+                                                                      Concern.State.CLOSED}
 
 
 @pytest.mark.django_db

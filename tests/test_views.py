@@ -282,3 +282,25 @@ def test_pages_send_a_content_security_policy(client, officer):
     assert "script-src 'self'" in client.get(reverse("home"))["Content-Security-Policy"]
 
 
+
+
+def test_a_cqm_closes_a_further_action_concern_through_its_page(client, cqm, officer):
+    concern = ConcernFactory(logged_by=officer, state=Concern.State.FURTHER_ACTION)
+    client.force_login(officer)
+    assert "Close this concern" not in client.get(concern.get_absolute_url()).content.decode()
+    assert client.get(reverse("concerns:close", args=[concern.pk])).status_code == 403
+    client.force_login(cqm)
+    assert "Close this concern" in client.get(concern.get_absolute_url()).content.decode()
+    url = reverse("concerns:close", args=[concern.pk])
+    response = client.post(url, {"notes": " ", "expected_state": "further_action"})
+    html = response.content.decode()
+    assert "There is a problem" in html and "Enter how the further action ended" in html
+    concern.refresh_from_db()
+    assert concern.state == Concern.State.FURTHER_ACTION
+    response = client.post(url, {"notes": "Checked <b>on a visit</b>", "expected_state": "further_action"},
+                           follow=True)
+    html = response.content.decode()
+    assert "Concern closed" in html and "Checked &lt;b&gt;on a visit&lt;/b&gt;" in html
+    concern.refresh_from_db()
+    assert concern.state == Concern.State.CLOSED
+    assert "Close this concern" not in html
