@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import AuthenticationForm
 
 from core.forms import GovFormMixin
 
@@ -13,3 +14,13 @@ class SecurityCodeForm(forms.Form):
 class NewRecoveryCodesForm(GovFormMixin, forms.Form):
     """Nothing to fill in: the one-time token (core.once) makes a repeat say so instead of replacing the codes the
     first submission showed."""
+
+
+class StaffSignInForm(AuthenticationForm):
+    """The staff password step. A providers' portal sign-in (an account with a provider contact row) is refused
+    with exactly the message of a wrong password: the page does not reveal that the account exists."""
+
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        if user.provider_contacts.exists():
+            raise self.get_invalid_login_error()

@@ -89,11 +89,21 @@ def _is_static(request) -> bool:
     return request.path_info.startswith(settings.STATIC_URL)
 
 
+def _view_of(request):
+    """The view the path resolves to, or None."""
+    try:
+        return resolve(request.path_info).func
+    except Resolver404:
+        return None
+
+
 def _to_sign_in(request, posted: bool):
-    """To the sign-in page; after it, back to the page asked for (a form post has nowhere to go back to)."""
+    """To the sign-in page; after it, back to the page asked for (a form post has nowhere to go back to). A page
+    with its own sign-in (the providers' portal sets `login_url` on its views) sends people there."""
+    login_url = getattr(_view_of(request), "login_url", None) or settings.LOGIN_URL
     if posted:
-        return redirect(settings.LOGIN_URL)
-    return redirect_to_login(request.get_full_path())
+        return redirect(login_url)
+    return redirect_to_login(request.get_full_path(), login_url)
 
 
 LAST_SEEN_EVERY = 30  # seconds
@@ -112,7 +122,8 @@ class SessionLimitsMiddleware:
             session = request.session
             signed_in_at = session.get(SIGNED_IN_AT, now)
             last_seen = session.get(LAST_SEEN, now)
-            keep_alive = request.path_info == reverse("keep_alive")
+            keep_alive = request.path_info == reverse("keep_alive") or (  # or the portal's own keep-alive
+                request.path_info.endswith("/keep-alive/") and getattr(_view_of(request), "keep_alive", False) is True)
             ended = max_message() if now - signed_in_at > max_seconds() else (
                 idle_message() if now - last_seen > idle_seconds() else None)
             if ended and keep_alive:
@@ -156,8 +167,11 @@ class SecondFactorMiddleware:
             return None
         if getattr(view_func, "login_required", True) is False or getattr(view_func, "second_factor_exempt", False):
             return None
-        step = "login_code" if mfa.has_second_factor(request.user) else "mfa_setup"
-        url = reverse(step)
+        # A page with its own sign-in steps (the providers' portal) names them in `second_factor_steps`.
+        # (on the view, or on the request by a middleware that owns a whole part of the site).
+        code_step, set_up_step = (getattr(view_func, "second_factor_steps", None)
+                                  or getattr(request, "second_factor_steps", None) or ("login_code", "mfa_setup"))
+        url = reverse(code_step if mfa.has_second_factor(request.user) else set_up_step)
         if request.method in ("GET", "HEAD"):
             url += "?" + urlencode({"next": request.get_full_path()})
         return redirect(url)

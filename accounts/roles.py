@@ -12,6 +12,7 @@ DASS = "DASS"
 ICB_COLLEAGUE = "ICB colleague"
 AUDITOR = "Auditor"
 ADMINISTRATOR = "Administrator"
+CARE_MANAGER = "Care manager"
 
 ALL_ROLES = [
     CONTRACT_OFFICER,
@@ -23,6 +24,7 @@ ALL_ROLES = [
     ICB_COLLEAGUE,
     AUDITOR,
     ADMINISTRATOR,
+    CARE_MANAGER,
 ]
 
 ROLE_DESCRIPTIONS = {
@@ -35,6 +37,7 @@ ROLE_DESCRIPTIONS = {
     ICB_COLLEAGUE: "Co-signs decisions on jointly commissioned services.",
     AUDITOR: "Reads everything they are cleared for; changes nothing.",
     ADMINISTRATOR: "Manages users, roles, the provider register and the risk matrix.",
+    CARE_MANAGER: "Care Management: keeps the list of people placed, reviews them and tracks moves.",
 }
 
 

@@ -17,7 +17,7 @@ from core import once
 from core.models import FormToken
 
 from . import mfa, roles
-from .forms import NewRecoveryCodesForm, SecurityCodeForm
+from .forms import NewRecoveryCodesForm, SecurityCodeForm, StaffSignInForm
 from .middleware import SESSION_ENDED, second_factor_exempt, seconds_left
 
 WRONG_CODE = "The security code is wrong or has been used; try the next code from your app"
@@ -46,6 +46,7 @@ class SignInView(auth_views.LoginView):
     """The password step. Success goes on to the code step, keeping where the person was going."""
 
     redirect_authenticated_user = True
+    authentication_form = StaffSignInForm
 
     def get_success_url(self):
         return _with_next("login_code", super().get_success_url())

@@ -9,6 +9,8 @@ from functools import wraps
 
 from django.http import Http404
 
+from accounts.roles import roles_of
+
 from .models import ProviderContact
 
 
@@ -27,6 +29,26 @@ def provider_ids_for(user) -> frozenset[int]:
 
 def is_provider_contact(user) -> bool:
     return bool(provider_ids_for(user))
+
+
+def has_portal_account(user) -> bool:
+    """A portal sign-in: a signed-in user with no role and any `ProviderContact` row, active or not. The portal's
+    boundary keeps such a person inside /portal/ even after every row is deactivated (they then see nothing
+    there)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cached = getattr(user, "_portal_account", None)
+    if cached is None:
+        # Staff (anyone with a role) never have a portal sign-in: their roles are read for every page anyway, so
+        # this costs them no query of its own. For the others, one query answers this and provider_ids_for.
+        if roles_of(user):
+            cached = False
+        else:
+            rows = list(ProviderContact.objects.filter(user=user).values_list("provider_id", "is_active"))
+            user._portal_provider_ids = frozenset(pk for pk, active in rows if active)
+            cached = bool(rows)
+        user._portal_account = cached
+    return cached
 
 
 def may_see_provider(user, provider_id: int) -> bool:
