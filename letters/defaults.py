@@ -60,6 +60,20 @@ Please confirm who will attend on behalf of the provider."""),
 This is to notify you that the council has suspended new placements at {{ provider_name }}, {{ provider_address }} (CQC location {{ cqc_location_id }}), case {{ case_reference }}.
 
 {{ free_text }}"""),
+    "appeal_outcome": ("Outcome of your appeal against the suspension of placements: {{ provider_name }}",
+                       """Dear {{ registered_manager }},
+
+Case reference: {{ case_reference }}
+
+On {{ appeal_lodged_on }} you appealed against the council's decision to suspend new placements at {{ provider_name }} (CQC location {{ cqc_location_id }}). Your appeal was considered by a senior officer of the council who took no part in the decision to suspend, and was decided on {{ appeal_decided_on }}.
+
+**Outcome: {{ appeal_outcome }}**
+
+The reasons for the decision are:
+
+{{ appeal_reasons }}
+
+If the appeal is allowed, the council will now consider lifting the suspension through its usual lifting procedure, and will write to you again with the result. If the decision is upheld, the suspension stays in force and the council will continue to review your progress against the improvement plan every month."""),
 }
 
 

@@ -17,6 +17,10 @@ MERGE_FIELDS = {
     "conditions": "The lifting conditions and their review dates, as a table",
     "oversight_until": "When greater initial oversight ends",
     "meeting_date": "The date of the meeting the letter invites the provider to (required when used)",
+    "appeal_lodged_on": "The date the provider lodged the appeal this letter answers (appeal outcome letters)",
+    "appeal_decided_on": "The date the appeal was decided (appeal outcome letters)",
+    "appeal_outcome": "The outcome of the appeal, e.g. 'Decision upheld: the suspension stands'",
+    "appeal_reasons": "The reasons the senior officer gave for the appeal decision (appeal outcome letters)",
     "signatory_name": "Who signs (letter settings)",
     "signatory_title": "The signatory's job title (letter settings)",
 }

@@ -98,7 +98,14 @@ def merge_values(letter, settings: LetterSettings, issue_date) -> dict:
                       for a in (plan.actions.all() if plan else []))
     report = case.reports.filter(kind="lifting").order_by("-version").first()
     conditions = tuple((c["condition"], _fmt(c["review_date"])) for c in (report.conditions if report else []))
+    # An appeal's outcome letter is linked from the appeal (the replies app, a higher layer): read through the
+    # reverse relation, so rendering imports nothing about appeals.
+    appeal = getattr(letter, "appeal", None) if letter.pk else None
     return {
+        "appeal_lodged_on": _fmt(appeal.lodged_at) if appeal else "",
+        "appeal_decided_on": _fmt(appeal.decided_at) if appeal else "",
+        "appeal_outcome": appeal.get_status_display() if appeal else "",
+        "appeal_reasons": appeal.reasons if appeal else "",
         "council_name": settings.council_name,
         "provider_name": provider.name,
         "provider_address": f"{provider.address}, {provider.postcode}",

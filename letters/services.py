@@ -55,6 +55,25 @@ def create_draft(*, user, case_id: int, kind: str, addressee: str, free_text: st
     return letter
 
 
+def draft_for_decision(*, user, case_id: int, kind: str, addressee: str) -> Letter:
+    """A letter drafted by the service that records a decision, in its transaction, by the person who decided (an
+    appeal's outcome letter: the DASS or a DMT member, who do not draft letters themselves). The caller's service
+    has checked that they may make the decision; this checks they may read the case's letters. A CQM issues it
+    like any other draft (issue_letter)."""
+    if kind not in LetterKind.values:
+        raise ValidationError({"kind": "Choose the kind of letter"})
+    with transaction.atomic():
+        case = EscalationCase.objects.select_for_update().get(pk=case_id)
+        require(perms.can_read, user, case)
+        letter = Letter.objects.create(reference=f"new-{uuid.uuid4().hex[:12]}", case=case, kind=kind,
+                                       addressee=addressee, created_by=user)
+        letter.reference = f"LET-{letter.pk:05d}"
+        letter.save(update_fields=["reference"])
+        record(actor=user, obj=case, kind="letter_drafted", summary=f"{letter} drafted",
+               changes={"letter": letter.reference, "kind": kind})
+    return letter
+
+
 def update_draft(*, user, letter_id: int, addressee: str, free_text: str, meeting_date=None) -> Letter:
     require(perms.can_draft, user)
     with transaction.atomic():
