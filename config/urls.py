@@ -22,6 +22,7 @@ urlpatterns = [
     path("letters/", include("letters.urls")),
     path("oversight/", include("oversight.urls")),
     path("portal/", include("portal.urls")),  # provider contacts only, like the next line
+    path("provider-portal/", include("portal.staff_urls")),  # the council's side of the portal (staff only)
     path("portal/", include("replies.portal_urls")),
     path("replies/", include("replies.urls")),
     path("placements/", include("placements.urls")),

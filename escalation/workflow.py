@@ -39,7 +39,10 @@ def transition_rows(field_name: str = "level") -> list[dict]:
 
 PERMISSION_AREAS = {"concerns": "Concerns", "escalation": "Escalation cases and suspension routes",
                     "letters": "Letters", "oversight": "Meeting packs, board reports and case records",
-                    "accounts": "The register and settings"}
+                    "accounts": "The register and settings", "portal": "The providers' portal",
+                    "placements": "People placed, closure plans and the register of suspensions",
+                    "intelligence": "CQC ratings, suggested concerns, triggers, visits, audits and CQC meetings",
+                    "replies": "Providers' updates on plan actions and appeals against a suspension"}
 
 
 def permission_rows() -> list[dict]:

@@ -92,6 +92,10 @@ def ensure_reference_data():
     from letters.models import LetterTemplate
 
     create_default_templates(LetterTemplate)
+    from placements.defaults import create_placing_authorities
+    from placements.models import PlacingAuthority
+
+    create_placing_authorities(PlacingAuthority)
     if not RiskMatrix.objects.exists():
         RiskMatrix.objects.create(version=1, cells=default_cells(), note="Default")
 

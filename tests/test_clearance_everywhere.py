@@ -44,7 +44,11 @@ from escalation.models import CaseMeeting, EscalationCase, MeetingDocument, Plan
 from letters import services as letter_services
 from letters.models import Letter, LetterKind
 from oversight import services as oversight_services
+from placements import selectors as placement_selectors
+from placements import services as placement_services
+from placements.models import AuthorityNotice, ClosureResident, PlacementReview
 from providers.models import Provider
+from tests import replies_world
 
 PREFIX = "SENTINEL-"
 S = {name: f"{PREFIX}{name}-7Q" for name in [
@@ -57,7 +61,7 @@ S = {name: f"{PREFIX}{name}-7Q" for name in [
     "SPRG-PROGRESS", "LIFTING-REPORT", "CONDITION", "EXTEND-REASON", "WAIVE-REASON", "ADDRESSEE-DRAFT",
     "LETTER-DRAFT", "ADDRESSEE-ISSUED", "LETTER-ISSUED", "ADDRESSEE-WITHDRAWN", "LETTER-WITHDRAWN",
     "WITHDRAW-REASON", "LEGACY-CASE", "LEGACY-CONCERN", "LEGACY-RISK", "REOPEN-REASON", "REOPEN-MINUTES",
-    "REOPEN-OUTCOME",
+    "REOPEN-OUTCOME", "REGISTER-INTERNAL", *replies_world.SENTINEL_NAMES,
 ]}
 SENTINELS = list(S.values())
 
@@ -166,6 +170,7 @@ def build_world():
     route_services.record_dmt_decision(user=deciders["dmt_c"], case_id=case.pk, endorsed=True,
                                        rationale=S["DMT-ENDORSE"], report_version=version())
     sign_both()
+    replies_world.plant_replies(S=S, pdf=_pdf, case=case, cqm=cqm, safeguarding=sg, concerns=(first, second))
     notification = RouteNotification.objects.filter(case=case).first()
     route_services.mark_notification_done(user=cqm, notification_id=notification.pk, note=S["NOTIFY-NOTE"],
                                           copy=_pdf(S["COPY-NAME"] + ".pdf", S["COPY-BODY"]))
@@ -207,6 +212,10 @@ def build_world():
         record(actor=cqm, obj=case, kind="legacy_note", summary=S["LEGACY-CASE"])
         record(actor=cqm, obj=first, kind="legacy_note", summary=S["LEGACY-CONCERN"])
         record(actor=cqm, obj=assessment, kind="legacy_note", summary=S["LEGACY-RISK"])
+    [episode] = placement_selectors.episodes(cqm, case_ids=[case.pk])  # its register entry's internal detail
+    placement_services.save_register_entry(user=cqm, case_id=case.pk, episode_start_id=episode.start_log_id,
+                                           public_summary="Placements were suspended, then the suspension lifted.",
+                                           internal_detail=S["REGISTER-INTERNAL"], made_public=False)
     reopened = _reopened_restricted_case(users, today)
     TOTPDevice.objects.create(user=users["admin"], name="Authenticator app", confirmed=True)
     # Meeting packs built for cleared and uncleared people: each downloads only their own.
@@ -334,6 +343,15 @@ def _pools(world, pattern: str, callback) -> dict:
     return {**pools, "pk": pk}
 
 
+def intelligence_pools() -> list:
+    """The demo's intelligence records (a suggestion, a rule, a visit, an audit, a meeting, an import)."""
+    from intelligence import models as intel
+
+    return [(f"intelligence/{prefix}", list(model.objects.values_list("pk", flat=True)[:2])) for prefix, model in (
+        ("suggestions/", intel.SuggestedConcern), ("triggers/", intel.TriggerRule), ("visits/", intel.MonitoringVisit),
+        ("audits/", intel.QualityAudit), ("cqc-meetings/", intel.CqcMeeting), ("ratings/import/", intel.RatingsImport))]
+
+
 def _base_pools(world) -> dict:
     case, (first, second) = world["case"], world["concerns"]
     plans = list(case.plans.values_list("pk", flat=True))
@@ -341,14 +359,23 @@ def _base_pools(world) -> dict:
     # The deadlines whose title or reasons quote the case, and one more.
     deadlines = list(case.deadlines.exclude(status_reason="").values_list("pk", flat=True)[:3]) + list(
         case.deadlines.filter(assignee__isnull=False).values_list("pk", flat=True)[:1])
-    pk_pools = [("providers/", [world["provider"].pk]), ("concerns/", [first.pk, second.pk]),
+    replies = replies_world.pools(case)
+    pk_pools = [("replies/updates/", replies["updates"]), ("replies/appeals/", replies["appeals"]),
+                ("portal/appeals/", replies["appeals"]),
+                ("providers/", [world["provider"].pk]), ("concerns/", [first.pk, second.pk]),
                 ("cases/", [case.pk, world["reopened"].pk]),
                 ("deadlines/", deadlines),
                 ("letters/", list(case.letters.values_list("pk", flat=True))),
-                ("notifications/", [1]), ("oversight/packs/", world["packs"])]
+                ("notifications/", [1]), ("oversight/packs/", world["packs"]),
+                ("placements/reviews/", list(PlacementReview.objects.values_list("pk", flat=True)[:2])),
+                ("placements/closure-plan/residents/", list(ClosureResident.objects.values_list("pk", flat=True)[:1])),
+                ("placements/closure-plan/notices/", list(AuthorityNotice.objects.values_list("pk", flat=True)[:1])),
+                *intelligence_pools()]
     return {
         "pk_by_prefix": pk_pools, "provider_id": [world["provider"].pk], "case_id": [case.pk, world["reopened"].pk],
-        "evidence_id": list(first.evidence.values_list("pk", flat=True)),
+        "evidence_id": list(first.evidence.values_list("pk", flat=True)) + replies["evidence"],
+        "decision_id": replies["decisions"],
+        "concern_id": [first.pk, second.pk],  # sharing a concern with its provider (provider-portal/)
         "plan_id": plans, "action_id": actions,
         "document_id": list(MeetingDocument.objects.filter(meeting__case=case).values_list("pk", flat=True)),
         "notification_id": list(case.route_notifications.order_by("-copy_name", "pk").values_list("pk", flat=True)[:2]),
@@ -356,6 +383,7 @@ def _base_pools(world) -> dict:
         "kind": [LetterKind.AT_RISK],
         "app_label": sorted({m._meta.app_label for m in admin.site._registry}),
         "url": ["nothing-here/"],
+        "log_id": [e.start_log_id for e in placement_selectors.episodes(world["users"]["cqm"], case_ids=[case.pk])],
     }
 
 
@@ -461,7 +489,7 @@ def sweep(client, urls) -> dict[str, tuple[int, set[str]]]:
     return out
 
 
-UNCLEARED = ["officer", "officer2", "sprg", "dmt", "dass", "icb", "auditor", "admin"]
+UNCLEARED = ["officer", "officer2", "sprg", "dmt", "dass", "icb", "auditor", "admin", "caremanager"]
 
 
 @pytest.mark.django_db(transaction=False)
@@ -488,7 +516,8 @@ def test_no_uncleared_person_sees_restricted_text_anywhere():
     for name in ("DESCRIPTION", "RAISEDBY", "CMREF", "ADVICE", "MONITOR-NOTE", "FURTHER-REASON", "RISK-OVERRIDE",
                  "EVIDENCE-NAME"):
         assert S[name] in concern_page[1], name
-    assert {S["EVIDENCE-BODY"], S["MEETDOC-BODY"], S["COPY-BODY"], S["ADDRESSEE-DRAFT"]} <= seen
+    assert {S["EVIDENCE-BODY"], S["MEETDOC-BODY"], S["COPY-BODY"], S["ADDRESSEE-DRAFT"], S["REGISTER-INTERNAL"]} <= seen
+    assert {S[name] for name in replies_world.SENTINEL_NAMES} <= seen  # the providers' updates and appeals
     if HAVE_PDFTOTEXT:
         assert S["LETTER-ISSUED"] in seen  # the issued PDF, read through pdftotext
     # Their own meeting packs and the case's whole record show them too (the ZIP read file by file).

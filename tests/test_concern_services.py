@@ -210,7 +210,8 @@ def test_closing_a_concern_is_refused_to_officers_on_open_cases_and_before_furth
     on_case.case = CaseFactory(provider=on_case.provider, level="ppm", owner=cqm)
     on_case.save()
     routing = ConcernFactory()
-    for user, concern, message in [(officer, loose, "Contracts and Quality Manager"), (cqm, on_case, "closes when its case closes"),
+    for user, concern, message in [(officer, loose, "Contracts and Quality Manager"),
+                                   (cqm, on_case, "closes when its case closes"),
                                    (cqm, routing, "marked for further action")]:
         with pytest.raises(PermissionDenied, match=message):
             services.close_concern(user=user, concern_id=concern.pk, notes="Done")

@@ -18,9 +18,13 @@ MAX_QUERIES = 12
 # Four queries of every page are the session, the user, their second-factor device and their roles. Two pages
 # are allowed more, each a fixed number: the case page draws fourteen kinds of record (meetings, plans with their
 # actions, notes and reviews, reports and sign-offs, deadlines, notifications, SPRG decisions, visits, letters,
-# concerns, ladder moves and the timeline), and My work checks the clearance of the cases of the deadlines it
-# lists for people who are not cleared for everything.
-ALLOWED = {"case page": 22, "home": 13}
+# concerns, ladder moves and the timeline, and the provider's updates waiting and its appeals), and My work checks
+# the clearance of the cases of the deadlines it lists for people who are not cleared for everything. The case and
+# concern pages also list what was shared with the provider in the providers' portal, and its replies (one query;
+# more, fixed, only when something was shared). The provider page shows the provider's CQC ratings with its
+# monitoring, and My work the suggested concerns waiting and whether the meeting with CQC is overdue (intelligence:
+# one query each).
+ALLOWED = {"case page": 25, "home": 14, "concern page": 13, "provider page": 13}
 # SPRG and DMT members, the DASS and ICB colleagues see on every page how many decisions wait for them: the cases
 # waiting, their reports and sign-offs and their clearance, four queries however many wait.
 DECIDERS = {roles.SPRG_MEMBER, roles.DMT_MEMBER, roles.DASS, roles.ICB_COLLEAGUE}

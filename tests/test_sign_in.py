@@ -617,7 +617,11 @@ def test_demo_users_get_a_second_factor_and_demo_code_prints_a_working_code(clie
     assert "manage.py demo_code <username>" in printed
     cqm = TOTPDevice.objects.get(user__username="cqm", confirmed=True)
     assert mfa.key_base32(cqm) in printed
-    assert TOTPDevice.objects.filter(confirmed=True).count() == 11
+    from portal.demo import CONTACTS
+    from tools.management.commands.seed_demo import DEMO_USERS
+
+    # every demo user, and each demo provider contact of the providers' portal
+    assert TOTPDevice.objects.filter(confirmed=True).count() == len(DEMO_USERS) + len(CONTACTS)
 
     settings.DEBUG = False
     with pytest.raises(CommandError, match="only works with the local settings"):

@@ -65,6 +65,7 @@ MIDDLEWARE = [
     "core.once.CurrentRequestMiddleware",  # forms sign their one-time token for the person viewing them
     "accounts.middleware.SessionLimitsMiddleware",
     "accounts.middleware.SecondFactorMiddleware",
+    "portal.middleware.PortalBoundaryMiddleware",  # provider contacts stay inside /portal/, staff stay out of it
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -248,18 +249,29 @@ LOGGING = {
     },
 }
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# The providers' portal: how many days a provider has to reply to what the council shares (the sharer may set
+# another closing date).
+PROVIDER_REPLY_DAYS = env.int("PROVIDER_REPLY_DAYS", default=14)
 
 # Deadline reminders: how many working days before the due date the first reminder goes out.
 DEADLINE_REMINDER_WORKING_DAYS = env.int("DEADLINE_REMINDER_WORKING_DAYS", default=2)
+# A provider may appeal against a suspension of placements within this many working days of it coming into force.
+APPEAL_WORKING_DAYS = env.int("APPEAL_WORKING_DAYS", default=5)
 # A reminder claimed for sending and not recorded "sent" after this many seconds belonged to a worker that died:
 # a later sweep sends it again (ADR 0024). Far longer than one email can take (EMAIL_TIMEOUT).
 DEADLINE_REMINDER_RETRY_SECONDS = env.int("DEADLINE_REMINDER_RETRY_SECONDS", default=10 * 60)
 # How long a drawn form may wait before it is sent (its one-time token expires; core.once, ADR 0021).
 FORM_TOKEN_MAX_AGE = env.int("FORM_TOKEN_MAX_AGE", default=24 * 60 * 60)
+# The CQC ratings file fetched once a day and imported (intelligence); empty: no scheduled fetch.
+CQC_RATINGS_URL = env("CQC_RATINGS_URL", default="")
 CELERY_BEAT_SCHEDULE = {
     "relay-outbox": {"task": "core.tasks.relay_outbox", "schedule": 60},
     "forget-used-form-tokens": {"task": "core.tasks.forget_used_form_tokens", "schedule": 24 * 60 * 60},
     "forget-old-packs": {"task": "oversight.tasks.forget_old_packs", "schedule": 24 * 60 * 60},
     "sweep-deadlines": {"task": "deadlines.tasks.sweep_deadlines", "schedule": env.int("DEADLINE_SWEEP_SECONDS",
                                                                                         default=15 * 60)},
+    "fetch-cqc-ratings": {"task": "intelligence.tasks.fetch_cqc_ratings", "schedule": 24 * 60 * 60},
+    "compute-visit-programme": {"task": "intelligence.tasks.compute_visit_programme", "schedule": 24 * 60 * 60},
+    "evaluate-triggers": {"task": "intelligence.tasks.evaluate_triggers",
+                          "schedule": env.int("TRIGGER_EVALUATION_SECONDS", default=60 * 60)},
 }

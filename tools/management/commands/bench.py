@@ -71,7 +71,7 @@ class Command(BaseCommand):
         parser.add_argument("--deadlines", type=int, default=50_000)
         parser.add_argument("--due", type=int, default=1_000, help="how many of them are due for a reminder")
         parser.add_argument("--import-rows", type=int, default=20_000, help="rows in the provider CSV import")
-        parser.add_argument("--only", choices=["sweep", "letters", "import", "pages", "load"],
+        parser.add_argument("--only", choices=["sweep", "letters", "import", "pages", "load", "intelligence"],
                             help="run only this benchmark; 'load' (the pages through gunicorn at a fixed rate, at "
                                  "design volume) runs only when asked for")
         parser.add_argument("--runs", type=int, default=10, help="requests per page in the pages benchmark")
@@ -96,7 +96,8 @@ class Command(BaseCommand):
                              allow_small_data=allow_small_data)
             return
         benches = {"sweep": lambda: self._sweep_bench(deadlines, due), "letters": self._letter_bench,
-                   "import": lambda: self._import_bench(import_rows), "pages": lambda: self._pages_bench(runs)}
+                   "import": lambda: self._import_bench(import_rows), "pages": lambda: self._pages_bench(runs),
+                   "intelligence": lambda: self._intelligence_bench(import_rows)}
         for name, bench in benches.items():
             if only in (None, name):
                 try:
@@ -232,6 +233,47 @@ class Command(BaseCommand):
                           f"{job.created:,} added, {job.updated:,} updated, {job.unchanged:,} unchanged\n"
                           f"    upload checks {uploaded - start:.2f} s   check every row {checked[-1] - uploaded:.2f} s"
                           f"   save {end - checked[-1]:.2f} s   total {end - start:.2f} s   target <= 30 s")
+
+    def _intelligence_bench(self, rows: int):
+        """A CQC ratings import of `rows` rows (half the locations with an earlier rating, a quarter of those now
+        worse: suggestions raised), the same file again (all unchanged), and the visit programme for the register."""
+        from django.contrib.auth.models import Group
+
+        from accounts import roles
+        from intelligence import services as intelligence_services
+
+        user = User.objects.create(username=f"bench-r-{time.time_ns()}")
+        user.groups.add(Group.objects.get_or_create(name=roles.CQM)[0])
+        base = 700_000_000 + time.time_ns() % 10**8
+        Provider.objects.bulk_create([Provider(cqc_location_id=f"1-{base + i}", name=f"Ratings Home {i}",
+                                               address=f"{i} Bench Road", postcode="NF1 1AB") for i in range(rows)],
+                                     batch_size=5000)
+        head = "Location ID,Location Latest Overall Rating,Publication Date,Safe\n"
+        words = ["Outstanding", "Good", "Requires improvement", "Inadequate"]
+
+        def run(text):
+            start = time.perf_counter()
+            job = intelligence_services.start_ratings_import(user=user, file_name="bench.csv", content=text.encode())
+            job = intelligence_services.run_ratings_import(job_id=job.pk)
+            if job.status != job.Status.DONE:
+                raise CommandError(f"The ratings benchmark import did not finish: {job.failure or job.row_errors[:3]}")
+            return job, time.perf_counter() - start
+
+        run(head + "".join(f"1-{base + i},Good,01/01/2024,Good\n" for i in range(0, rows, 2)))
+        text = head + "".join(f"1-{base + i},{words[i % 4]},02/02/2026,Good\n" for i in range(rows))
+        job, first = run(text)
+        again, second = run(text)
+        start = time.perf_counter()
+        counts = intelligence_services.compute_visit_programme()
+        programme = time.perf_counter() - start
+        start = time.perf_counter()
+        repeat = intelligence_services.compute_visit_programme()
+        programme_again = time.perf_counter() - start
+        self.stdout.write(f"CQC ratings import, {rows:,} rows: {job.added:,} added, {job.drops:,} falls suggested, "
+                          f"{first:.2f} s (target < 60 s); again: {again.unchanged:,} unchanged, {second:.2f} s\n"
+                          f"    visit programme for {counts['providers']:,} providers: {counts['changed']:,} rows "
+                          f"{programme:.2f} s; again {repeat['changed']:,} changed {programme_again:.2f} s "
+                          f"(target < 5 s)")
 
     @staticmethod
     def _pages(pdf: bytes) -> int:

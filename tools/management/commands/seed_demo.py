@@ -29,10 +29,14 @@ from escalation import route_services
 from escalation import services as case_services
 from escalation.models import EscalationCase, Level, PlanAction, RouteNotification
 from escalation.route_services import one_month_after
+from intelligence import demo as intelligence_demo
 from letters import services as letter_services
+from placements import demo as placements_demo
+from portal import demo as portal_demo
 from providers import importer as provider_importer
 from providers import services as provider_services
 from providers.models import Provider
+from replies import demo as replies_demo
 
 DEMO_PASSWORD = "demo-password-2026"  # nosec B105 # the published demo password, for demo data only
 
@@ -48,6 +52,7 @@ DEMO_USERS = [
     ("icb", "Imran", "Butt", [roles.ICB_COLLEAGUE]),
     ("auditor", "Alex", "Auditor", [roles.AUDITOR]),
     ("admin", "Ada", "Admin", [roles.ADMINISTRATOR]),
+    ("caremanager", "Carmen", "Mills", [roles.CARE_MANAGER]),
 ]
 
 PROVIDERS = [
@@ -771,6 +776,7 @@ class Command(BaseCommand):
                   "or add the user's key below to an authenticator app (time-based, 6 digits).\n")
         for username, first, last, role_names in DEMO_USERS:
             out.write(f"  {username:<13} {first + ' ' + last:<18} {', '.join(role_names):<32} key {keys.get(username, '-')}\n")
+        out.write(portal_demo.credentials())
         self.stdout.write(out.getvalue())
 
     def _seed(self, User):
@@ -785,6 +791,10 @@ class Command(BaseCommand):
                 user.groups.set(Group.objects.filter(name__in=role_names))
                 users[username] = User.objects.get(pk=user.pk)
         DemoHistory(users, clock).build()
+        placements_demo.build(users)
+        intelligence_demo.build(users)
+        portal_demo.build(users)
+        replies_demo.build(users)  # after the portal's: it needs the demo provider contact
         self._meeting_pack(users["sprg"])
 
     @staticmethod
