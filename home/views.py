@@ -19,6 +19,7 @@ from deadlines.forms import CalendarLinkForm
 from deadlines.models import CalendarFeedKey
 from escalation import permissions as case_perms
 from escalation import selectors as case_selectors
+from placements import permissions as placement_rules
 from providers.models import Provider
 
 from . import selectors
@@ -35,6 +36,7 @@ def home(request):
     """Each person lands on their own work."""
     context = selectors.home_for(request.user)
     context["can_log"] = concern_perms.can_log_concern(request.user)
+    context["may_see_placements"] = placement_rules.can_see_placements(request.user)
     context["decisions"] = waiting_for(request)
     context["today"] = timezone.localdate()
     # The soonest, and one more to know whether "See all your deadlines" has more to show (a count would read

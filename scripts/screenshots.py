@@ -53,6 +53,23 @@ PAGES = [
     ("officer2", "/cases/3/", "case-restricted-uncleared"),
     ("officer", "/account/", "account"),
     ("admin", "/letters/templates/", "letter-templates"),
+    ("caremanager", "/placements/", "people-placed"),
+    ("caremanager", "/placements/cases/12/reviews/", "placement-reviews"),
+    ("cqm", "/placements/cases/8/closure-plan/", "closure-plan"),
+    ("cqm", "/placements/register/", "register-of-suspensions"),
+    ("officer", "/intelligence/", "intelligence"),
+    ("officer", "/intelligence/suggestions/1/", "suggested-concern"),
+    ("officer", "/intelligence/visits/", "visits-due"),
+    ("cqm", "/replies/", "portal-updates-and-appeals"),
+    ("dmt", "/replies/appeals/1/", "appeal-decision"),
+    ("cqm", "/provider-portal/providers/8/contacts/", "portal-contacts"),
+]
+# The providers' portal, signed in through its own sign-in page.
+PORTAL_PAGES = [
+    ("provider", "/portal/", "portal-home"),
+    ("provider", "/portal/actions/", "portal-plan-actions"),
+    ("provider", "/portal/appeals/", "portal-appeals"),
+    ("provider", "/portal/shared/1/", "portal-shared-item"),
 ]
 
 
@@ -93,6 +110,22 @@ def main():
                 contexts[user] = page
             page = contexts[user]
             page.set_viewport_size({"width": width[0] if width else 1100, "height": 900})
+            page.goto(BASE + path)
+            page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+            print(name, page.title())
+        for user, path, name in PORTAL_PAGES:
+            if user not in contexts:
+                ctx = browser.new_context(viewport={"width": 1100, "height": 900})
+                page = ctx.new_page()
+                page.goto(BASE + "/portal/sign-in/")
+                page.get_by_label("Username").fill(user)
+                page.get_by_label("Password").fill("demo-password-2026")
+                page.get_by_role("button", name="Sign in").click()
+                page.get_by_label("Security code").fill(demo_code(user))
+                page.get_by_role("button", name="Continue").click()
+                page.wait_for_load_state()
+                contexts[user] = page
+            page = contexts[user]
             page.goto(BASE + path)
             page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             print(name, page.title())
