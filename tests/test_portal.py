@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
@@ -133,6 +134,56 @@ def test_deactivated_contact_sees_nothing_and_a_new_invitation_brings_them_back(
     assert ProviderContact.objects.get(pk=contact.pk).is_active
     deliver()
     assert mail.outbox[-1].to == [contact.email] and "/portal/invitation/" in mail.outbox[-1].body
+
+
+def test_an_invitation_link_sets_a_password_once_even_when_two_sends_pass_the_pages_check(world):
+    """Two sends of the same link at once both pass the page's token check before either has saved: the service
+    checks the token again once it has locked the account, so only the first sets a password."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+
+    account = get_user_model().objects.get(pk=world["contact"].pk)
+    token = default_token_generator.make_token(account)
+    services.set_contact_password(account=account, password="first-long-password-2026", token=token)
+    with pytest.raises(PermissionDenied):
+        services.set_contact_password(account=account, password="second-long-password-2026", token=token)
+    assert get_user_model().objects.get(pk=account.pk).check_password("first-long-password-2026")
+    assert Event.objects.filter(kind="portal_password_set").count() == 1
+
+
+def test_a_council_account_with_a_contact_row_is_no_provider_contact(world, officer, cqm):
+    """A contact row on a staff account (say, added in the admin) gives it nothing in the portal: no provider, no
+    reply, no invitation; a superuser with no role is staff too."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.tokens import default_token_generator
+
+    from portal import permissions as perms
+    from providers.contacts import provider_ids_for
+
+    shared = share(world, cqm)
+    ProviderContact.objects.create(provider=world["provider"], user=officer, name="An Officer", email=officer.email)
+    staff = get_user_model().objects.get(pk=officer.pk)
+    assert provider_ids_for(staff) == frozenset() and not perms.can_reply(staff, shared)
+    with pytest.raises(PermissionDenied):
+        services.send_reply(user=staff, share_id=shared.pk, text="From the wrong side")
+    admin = UserFactory(username="rootish", roles=[], is_superuser=True)
+    row = ProviderContact.objects.create(provider=world["provider"], user=admin, name="Root", email=admin.email)
+    admin = get_user_model().objects.get(pk=admin.pk)
+    assert provider_ids_for(admin) == frozenset() and not perms.can_reply(admin, shared)
+    with pytest.raises(ValidationError):
+        services.reinvite_contact(user=cqm, contact_id=row.pk)
+    with pytest.raises(PermissionDenied):
+        services.set_contact_password(account=admin, password="a-long-portal-pass-2026",
+                                      token=default_token_generator.make_token(admin))
+    assert not ProviderReply.objects.exists()
+
+
+def test_portal_pages_refuse_other_methods(world, cqm):
+    shared = share(world, cqm)
+    client = client_for(world["contact"])
+    for url in (reverse("portal:home"), reverse("portal:shared", args=[shared.pk])):
+        assert client.put(url).status_code == 405 and client.delete(url).status_code == 405
+    assert client.head(reverse("portal:home")).status_code == 200
 
 
 # --- signing in ---------------------------------------------------------------------------------------------------
@@ -387,3 +438,13 @@ def test_an_idle_portal_session_ends_at_the_portal_sign_in(world, settings):
     session.save()
     response = client.get(reverse("portal:home"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("portal:sign_in"))
+
+
+def test_the_session_warning_in_the_portal_keeps_the_portal_session_and_signs_out_of_the_portal(world, officer):
+    html = client_for(world["contact"]).get(reverse("portal:home")).content.decode()
+    keep_alive, sign_out = reverse("portal:keep_alive"), reverse("portal:sign_out")
+    assert f'data-status-url="{keep_alive}"' in html and f'action="{keep_alive}"' in html
+    assert html.count(f'action="{sign_out}"') == 2  # the header's and the warning's
+    assert f'action="{reverse("logout")}"' not in html
+    staff = client_for(officer).get(reverse("home")).content.decode()
+    assert f'data-status-url="{reverse("keep_alive")}"' in staff and keep_alive not in staff
