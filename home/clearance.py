@@ -8,6 +8,7 @@ from django.db.models import BooleanField, ExpressionWrapper, Q, Value
 from concerns.models import Concern, RiskAssessment
 from concerns.selectors import uncleared_concern_ids
 from escalation.models import EscalationCase
+from intelligence.models import MonitoringVisit
 
 
 def uncleared_case_ids(user, concern_ids=None) -> set[int]:
@@ -27,14 +28,17 @@ def uncleared_case_ids(user, concern_ids=None) -> set[int]:
 
 def hidden_events_q(user) -> Q | None:
     """Audit events whose summary and changes this person may not read (about a restricted concern, its risk
-    assessments, or a restricted case), as a filter; None when there are none."""
+    assessments, a restricted case, or a monitoring visit whose findings became a restricted concern), as a
+    filter; None when there are none."""
     concerns = uncleared_concern_ids(user)
     if not concerns:
         return None
     cases = uncleared_case_ids(user, concerns)
     assessments = set(RiskAssessment.objects.filter(concern_id__in=concerns).values_list("pk", flat=True))
+    visits = set(MonitoringVisit.objects.filter(concern_id__in=concerns).values_list("pk", flat=True))
     q = Q(pk__in=[])
-    for model, ids in ((Concern, concerns), (EscalationCase, cases), (RiskAssessment, assessments)):
+    for model, ids in ((Concern, concerns), (EscalationCase, cases), (RiskAssessment, assessments),
+                       (MonitoringVisit, visits)):
         if ids:
             content_type = ContentType.objects.get_for_model(model, for_concrete_model=False)
             q |= Q(content_type=content_type, object_id__in=[str(pk) for pk in ids])

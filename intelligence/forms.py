@@ -145,7 +145,9 @@ class CqcMeetingForm(GovFormMixin, forms.Form):
     attendees = forms.CharField(label="Who attended", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}),
                                 help_text="Names and organisations, one per line",
                                 error_messages={"required": "Enter who attended"})
-    location_ids = forms.CharField(label="Providers discussed", required=False,
+    location_ids = forms.CharField(label="Providers discussed", required=False, max_length=10000,
+                                   error_messages={"max_length": "Providers discussed must be 10,000 characters "
+                                                                 "or fewer (about 800 location IDs)"},
                                    widget=forms.Textarea(attrs={"rows": 3}),
                                    help_text="CQC location IDs, one per line or separated by commas, for example "
                                              "1-123456789")

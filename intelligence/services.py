@@ -320,10 +320,15 @@ def evaluate_triggers(*, today: datetime.date | None = None) -> list[SuggestedCo
             return []
         waiting = set(SuggestedConcern.objects.filter(status=SuggestedConcern.Status.OPEN, rule__in=rules)
                       .values_list("rule_id", "provider_id"))
+        # A concern logged by accepting a trigger's suggestion is the signal the rule already raised, not a new
+        # one: counted, it would be the newest concern, so every acceptance would raise the next suggestion.
+        from_triggers = SuggestedConcern.objects.filter(kind=SuggestedConcern.Kind.TRIGGER,
+                                                        concern__isnull=False).values("concern_id")
         found: list[SuggestedConcern] = []
         for rule in rules:
             start = today - datetime.timedelta(days=rule.window_days - 1)
-            concerns = Concern.objects.filter(received_on__gte=start, received_on__lte=today)
+            concerns = (Concern.objects.filter(received_on__gte=start, received_on__lte=today)
+                        .exclude(pk__in=from_triggers))
             if rule.source:
                 concerns = concerns.filter(source=rule.source)
             for pid, why, key in _firings(rule, concerns, start, today):

@@ -4,6 +4,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 
 from accounts.permissions import is_caseworker
+from concerns.permissions import is_cleared
 from core.rules import require
 from core.views import submit
 from providers.models import Provider
@@ -172,13 +173,22 @@ def visit(request, pk):
     _require_page(perms.can_see_visits, request)
     item = get_object_or_404(MonitoringVisit.objects.select_related("provider", "recorded_by", "concern"), pk=pk)
     return render(request, "intelligence/visit.html", {
-        "visit": item, "can_raise": perms.can_record_visit(request.user) and not item.concern_id})
+        "visit": item, "can_raise": perms.can_record_visit(request.user) and not item.concern_id,
+        "findings_restricted": _findings_restricted(request.user, item)})
+
+
+def _findings_restricted(user, item) -> bool:
+    """The findings became the text of the concern raised from them: once that concern is safeguarding-restricted,
+    its notes and summary are for people cleared for it (ADR 0019), like the concern itself."""
+    return bool(item.concern_id and item.concern.restricted and not is_cleared(user, item.concern))
 
 
 def visit_concern(request, pk):
     """Raise a concern from a visit's findings: the concern form, filled in from them (one step)."""
     require(perms.can_record_visit, request.user)
     item = get_object_or_404(MonitoringVisit.objects.select_related("provider"), pk=pk)
+    if item.concern_id:  # raised once; the form would show the findings, now the concern's (maybe restricted) text
+        raise PermissionDenied(f"A concern was already raised from this visit: {item.concern}")
     form = VisitConcernForm(request.POST or None, request.FILES or None, visit=item)
     done = submit(request, form, lambda d: services.raise_concern_from_visit(
         user=request.user, visit_id=item.pk, data=form.concern_data(), files=d["evidence"]),

@@ -123,22 +123,36 @@ class RegisterFilterForm(forms.Form):
 
 
 class ResidentForm(GovFormMixin, forms.Form):
+    """A resident's move. The new provider on the register is found by its CQC location ID (typed in, looked up
+    once): the register holds thousands of providers, too many for a list to choose from."""
+
     status = forms.ChoiceField(label="Status", choices=ResidentStatus.choices, widget=forms.RadioSelect,
                                error_messages={"required": "Choose the resident's status"})
     move_date = date_field("Date of the move", required=False, help_text="For a move that has happened")
-    new_provider = forms.ModelChoiceField(label="New provider on the register", required=False, queryset=None,
-                                          empty_label="Not on the register, or not known yet",
-                                          error_messages={"invalid_choice": "Choose a provider from the list"})
+    new_provider = forms.CharField(label="CQC location ID of the new provider on the register", required=False,
+                                   max_length=50,
+                                   help_text="For a provider on the register, for example 1-123456789. Leave empty "
+                                             "if it is not on the register, or not known yet")
     new_provider_elsewhere = forms.CharField(label="New provider outside the register", required=False,
                                              max_length=200, help_text="For a move out of the area: the provider's "
                                                                        "name and town")
 
     def __init__(self, *args, closing_provider=None, **kwargs):
         super().__init__(*args, **kwargs)
-        providers = Provider.objects.order_by("name")
-        if closing_provider is not None:
-            providers = providers.exclude(pk=closing_provider.pk)
-        self.fields["new_provider"].queryset = providers
+        self.closing_provider = closing_provider
+
+    def clean_new_provider(self):
+        """The provider with the CQC location ID typed in (one query), or None when the box is empty."""
+        location_id = (self.cleaned_data.get("new_provider") or "").strip()
+        if not location_id:
+            return None
+        provider = Provider.objects.filter(cqc_location_id__iexact=location_id).first()
+        if provider is None:
+            raise forms.ValidationError(f"No provider on the register has the CQC location ID {location_id}: "
+                                        "check it, or name the provider outside the register")
+        if self.closing_provider is not None and provider.pk == self.closing_provider.pk:
+            raise forms.ValidationError("The new provider cannot be the one that is closing")
+        return provider
 
 
 class NotifiedForm(GovFormMixin, forms.Form):

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts import roles
 from audit.services import record
-from concerns.permissions import case_is_restricted, restricted_concerns_of
+from concerns.permissions import case_is_restricted, case_lineage_ids, restricted_concerns_of
 from core.dates import long_date
 from core.rules import require
 from deadlines import services as deadlines
@@ -143,7 +143,12 @@ def check_import(*, provider, content: bytes) -> PlacementImport:
     except UnicodeDecodeError:
         report.file_errors.append("The file must be a CSV saved as UTF-8")
         return report
-    reader = csv.reader(io.StringIO(text))
+    try:  # newline="": a file saved with old Mac line endings (CR only) is read as lines too
+        lines = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        report.file_errors.append(f"The file could not be read as CSV: {exc}")
+        return report
+    reader = iter(lines)
     headings = [h.strip().lower() for h in next(reader, [])]
     where = {}
     for name, accepted in IMPORT_COLUMNS.items():
@@ -309,14 +314,17 @@ def _identifiers(words: list[str]) -> set[str]:
 
 def restricted_texts(case) -> list[str]:
     """The free text of the case's safeguarding-restricted concerns (and, the case being restricted, its own
-    rationale), which a public summary must never repeat."""
+    rationale and those of the cases it was reopened from), which a public summary must never repeat."""
     texts = []
-    for concern in restricted_concerns_of(case).prefetch_related("advice", "monitoring"):
+    for concern in restricted_concerns_of(case).prefetch_related("advice", "monitoring", "risk_assessments"):
         texts += [concern.description, concern.raised_by, concern.further_action_reason, concern.outcome_notes,
                   concern.closing_notes, " ".join(str(r) for r in concern.care_management_refs or [])]
-        texts += [a.advice for a in concern.advice.all()] + [m.note for m in concern.monitoring.all()]
-    if texts or case_is_restricted(case):
-        texts.append(case.opening_rationale)
+        texts += [text for a in concern.advice.all() for text in (a.advice, a.adviser)]
+        texts += [text for m in concern.monitoring.all() for text in (m.note, m.carried_out_by)]
+        texts += [text for r in concern.risk_assessments.all() for text in (r.notes, r.override_reason)]
+    if texts or case_is_restricted(case):  # a reopened case's rationale quotes why: every case of the line
+        texts += EscalationCase.objects.filter(pk__in=case_lineage_ids(case)).values_list("opening_rationale",
+                                                                                          flat=True)
     return [t for t in texts if t and t.strip()]
 
 

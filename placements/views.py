@@ -295,11 +295,12 @@ def closure_close(request, case_id):
 
 
 def resident_update(request, pk):
-    resident = get_object_or_404(ClosureResident.objects.select_related("placement", "plan"), pk=pk)
+    resident = get_object_or_404(ClosureResident.objects.select_related("placement", "plan", "new_provider"), pk=pk)
     case = _case(request, resident.plan.case_id, perms.can_update_closure_plan)
     require(perms.can_update_closure_plan, request.user, case)
     form = ResidentForm(request.POST or None, closing_provider=case.provider, initial={
-        "status": resident.status, "move_date": resident.move_date, "new_provider": resident.new_provider_id,
+        "status": resident.status, "move_date": resident.move_date,
+        "new_provider": resident.new_provider.cqc_location_id if resident.new_provider_id else "",
         "new_provider_elsewhere": resident.new_provider_elsewhere})
     done_url = reverse("placements:closure_plan", args=[case.pk])
     done = submit(request, form, lambda d: services.update_resident(user=request.user, resident_id=resident.pk, **d),

@@ -185,3 +185,47 @@ def test_cqc_meetings_and_the_reminder_when_the_next_is_overdue(client, officer,
     assert "An information-sharing meeting with CQC was due on" in home
     assert "An information-sharing meeting with CQC was due on" in client.get(
         reverse("intelligence:index")).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_findings_of_a_visit_whose_concern_is_restricted_reach_only_people_cleared(client, officer, cqm,
+                                                                                         auditor, provider):
+    client.force_login(cqm)
+    client.post(reverse("intelligence:visit_new", args=[provider.pk]),
+                visit_post(medication_notes="SENTINEL-VISIT-NOTE", summary="SENTINEL-VISIT-SUMMARY"))
+    visit = MonitoringVisit.objects.get()
+    client.post(reverse("intelligence:visit_concern", args=[visit.pk]),
+                concern_post(provider, safety_concern="False", description=visit.findings_text()))
+    concern = Concern.objects.get()
+    Concern.objects.filter(pk=concern.pk).update(restricted=True)  # a safeguarding concern, restricted
+    page = client.get(visit.get_absolute_url()).content.decode()  # a CQM is cleared: the positive control
+    assert "SENTINEL-VISIT-NOTE" in page and "SENTINEL-VISIT-SUMMARY" in page
+    for person in (officer, auditor):
+        client.force_login(person)
+        page = client.get(visit.get_absolute_url()).content.decode()
+        assert "SENTINEL-VISIT" not in page and "shown only to people cleared for it" in page
+        assert concern.reference in page
+    client.force_login(officer)  # the prefilled concern form would show the findings again
+    response = client.get(reverse("intelligence:visit_concern", args=[visit.pk]))
+    assert response.status_code == 403 and "SENTINEL-VISIT" not in response.content.decode()
+    # The visit's own audit events (their changes hold the notes) are hidden in the audit log like the concern's.
+    from audit.models import Event
+    from home.clearance import annotate_hidden
+
+    events = Event.objects.filter(kind__startswith="monitoring_visit", object_id=str(visit.pk))
+    assert any("SENTINEL-VISIT" in str(e.changes) for e in events)
+    assert all(e.detail_hidden for e in annotate_hidden(events, officer))
+    assert not any(e.detail_hidden for e in annotate_hidden(events, cqm))
+
+
+@pytest.mark.django_db
+def test_a_huge_list_of_location_ids_is_refused_before_it_is_looked_up(client, officer,
+                                                                       django_assert_max_num_queries):
+    client.force_login(officer)
+    data = {"meeting_date_0": TODAY.day, "meeting_date_1": TODAY.month, "meeting_date_2": TODAY.year,
+            "attendees": "CQC inspector", "location_ids": ", ".join(f"1-{n}" for n in range(200000))}
+    with django_assert_max_num_queries(12):
+        response = client.post(reverse("intelligence:cqc_meeting_new"), data)
+    page = response.content.decode()
+    assert response.status_code == 200 and "There is a problem" in page and "10,000 characters or fewer" in page
+    assert not CqcMeeting.objects.exists()

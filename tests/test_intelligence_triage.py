@@ -205,3 +205,24 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, officer, django_assert
     client.force_login(officer)
     with django_assert_max_num_queries(12):
         assert client.get(reverse("intelligence:suggestions")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_concern_logged_from_a_triggers_suggestion_does_not_fire_the_rule_again(client, cqm, officer):
+    rule(cqm)
+    provider = ProviderFactory()
+    for days in (1, 2, 3):
+        ConcernFactory(provider=provider, source="complaints", received_on=TODAY - datetime.timedelta(days=days))
+    [raised] = services.evaluate_triggers()
+    client.force_login(officer)
+    response = client.post(reverse("intelligence:suggestion_accept", args=[raised.pk]),
+                           concern_post(provider, source=raised.concern_source, safety_concern="False",
+                                        description=raised.why))
+    assert response.status_code == 302
+    raised.refresh_from_db()
+    assert raised.status == "accepted" and raised.concern.source == "complaints"
+    assert services.evaluate_triggers() == []  # the accepted concern is the same signal, not a fourth complaint
+    ConcernFactory(provider=provider, source="complaints")  # a genuinely new complaint still counts
+    [again] = services.evaluate_triggers()
+    assert "4 complaints concerns" in again.why
+    assert services.evaluate_triggers() == []

@@ -544,3 +544,80 @@ def test_the_register_entry_page_refuses_restricted_text_in_the_error_summary(te
     assert not RegisterEntry.objects.exists()
     client.force_login(team["carer"])
     assert client.get(url).status_code == 403
+
+
+def test_the_new_provider_is_typed_as_its_cqc_location_id_not_chosen_from_every_provider(team, client):
+    case = failed_case(team)
+    place(team["carer"], case.provider, n=1)
+    plan = services.open_closure_plan(user=team["cqm"], case_id=case.pk)
+    resident = plan.residents.get()
+    new_home = ProviderFactory(name="Seaview Lodge")
+    for i in range(5):
+        ProviderFactory(name=f"Elsewhere Manor {i}")
+    url = f"/placements/closure-plan/residents/{resident.pk}/"
+    client.force_login(team["cqm"])
+    html = client.get(url).content.decode()
+    assert "Elsewhere Manor" not in html and "Seaview Lodge" not in html  # no list of every provider
+    moved = {"status": "moved", "move_date_0": TODAY().day, "move_date_1": TODAY().month,
+             "move_date_2": TODAY().year, "new_provider_elsewhere": ""}
+    for location_id, words in (("1-000000000", "No provider on the register has the CQC location ID 1-000000000"),
+                               (case.provider.cqc_location_id, "cannot be the one that is closing")):
+        response = _post(client, team["cqm"], url, {**moved, "new_provider": location_id})
+        html = response.content.decode()
+        assert response.status_code == 200 and "govuk-error-summary" in html and words in html
+        resident.refresh_from_db()
+        assert resident.status == "moving" and resident.new_provider is None
+    response = _post(client, team["cqm"], url, {**moved, "new_provider": f" {new_home.cqc_location_id} "})
+    assert response.status_code == 302
+    resident.refresh_from_db()
+    assert resident.status == "moved" and resident.new_provider == new_home
+    assert new_home.cqc_location_id in client.get(url).content.decode()  # shown again as typed
+    assert "Seaview Lodge" in client.get(f"/placements/cases/{case.pk}/closure-plan/").content.decode()
+
+
+def test_an_import_with_cr_line_endings_is_read_and_an_unreadable_csv_is_refused_on_the_page(team, client):
+    provider = ProviderFactory()
+    content = b"Reference,Placing authority,Funding type\rCM-1,NBC,council\rCM-2,NBC,council\r"
+    report = services.import_placements(user=team["carer"], provider_id=provider.pk, content=content)
+    assert report.ok and report.imported == 2
+    client.force_login(team["carer"])
+    huge = _csv([["CM-3", "NBC", "x" * 200_000]])
+    response = client.post(f"/placements/providers/{provider.pk}/import/", {
+        "file": SimpleUploadedFile("people.csv", huge, content_type="text/csv"),
+        "form_token": once.issue(team["carer"])})
+    html = response.content.decode()
+    assert response.status_code == 200 and "govuk-error-summary" in html and "could not be read as CSV" in html
+    assert Placement.objects.filter(provider=provider).count() == 2
+
+
+def test_a_public_summary_repeating_a_restricted_concerns_risk_assessment_note_is_refused(team):
+    from concerns.models import RiskAssessment, RiskMatrix
+
+    case = suspended_case(team)
+    concern = _restrict(case, team)
+    RiskAssessment.objects.create(provider=case.provider, concern=concern, engagement=0, impact=0,
+                                  matrix=RiskMatrix.current(), recommended_level="sosg", level="sosg",
+                                  assessed_by=team["cqm"], notes="Night staff were asleep on duty.",
+                                  override_reason="Room RM-4471 was left unlocked.")
+    [episode] = episodes(team["cqm"], case_ids=[case.pk])
+    for summary in ("Placements suspended: night staff were asleep on duty.", "Placements suspended (RM-4471)."):
+        with pytest.raises(ValidationError) as exc:
+            services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                         public_summary=summary, internal_detail="", made_public=False)
+        assert "public_summary" in exc.value.error_dict
+    assert not RegisterEntry.objects.exists()
+
+
+def test_a_public_summary_repeating_the_rationale_of_the_case_it_was_reopened_from_is_refused(team):
+    parent = CaseFactory(level="closed", owner=team["cqm"],
+                         opening_rationale="Residents were left without food overnight. RM-5512 was involved.")
+    case = suspended_case(team, CaseFactory(level="sosg", owner=team["cqm"], provider=parent.provider,
+                                            reopened_from=parent, opening_rationale="Reopened."))
+    _restrict(parent, team)  # the reopened case is restricted too
+    [episode] = episodes(team["cqm"], case_ids=[case.pk])
+    with pytest.raises(ValidationError) as exc:
+        services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                     public_summary="Suspended: residents were left without food overnight.",
+                                     internal_detail="", made_public=False)
+    assert "public_summary" in exc.value.error_dict
+    assert not RegisterEntry.objects.exists()

@@ -122,7 +122,7 @@ def test_a_closure_plan_is_refused_until_every_move_is_recorded_then_closed(team
     case = _suspended(team)
     rs.record_sprg_decision(user=team["sprg"], case_id=case.pk, decision="provider_failed", meeting_date=TODAY(),
                             members_present="Chair; Finance", notes="Failed to comply")
-    ProviderFactory(name="Bluebell Court")
+    bluebell = ProviderFactory(name="Bluebell Court")
     cqm = login_as(team["cqm"])
     cqm.goto(case.get_absolute_url())
     cqm.get_by_role("link", name="Closure plan").click()
@@ -138,7 +138,7 @@ def test_a_closure_plan_is_refused_until_every_move_is_recorded_then_closed(team
     carer.get_by_role("link", name="Update CM-5001").click()
     carer.get_by_label("Moved", exact=True).check()
     fill_date(carer, "Date of the move", TODAY())
-    carer.get_by_label("New provider on the register").select_option(label="Bluebell Court")
+    carer.get_by_label("CQC location ID of the new provider on the register").fill(bluebell.cqc_location_id)
     check_a11y(carer)
     carer.get_by_role("button", name="Save").click()
     done(carer, "CM-5001 updated")
