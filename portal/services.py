@@ -8,23 +8,26 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts import roles
 from audit.services import record
 from concerns.models import Concern
 from core import outbox
 from core.dates import long_date
 from core.evidence import atomic_with_files, save_checked_uploads
 from core.rules import require
+from providers.contacts import is_council_account
 from providers.models import Provider, ProviderContact
 
 from . import permissions as perms
 from . import tasks
 from .models import ProviderReply, ProviderShare, ReplyFile, SharedDocument
 
+FORMER_ACCOUNT_REFUSAL = ("This email address belongs to a council account that is not a providers' portal sign-in. "
+                          "Use the provider's own email address for this person")
 STAFF_EMAIL_REFUSAL = ("This email address belongs to a member of council staff. A staff account cannot be a "
                        "provider contact: use the provider's own email address for this person")
 
@@ -37,16 +40,19 @@ def default_closing_date(today: datetime.date | None = None) -> datetime.date:
 # --- contacts -------------------------------------------------------------------------------------------------
 
 def _portal_user_for(email: str, name: str):
-    """The sign-in for this email address: an existing account with no role is reused (a manager of several
-    homes has one sign-in); a staff account is refused; otherwise a new account with no role and no usable
-    password (the invitation sets it)."""
+    """The sign-in for this email address: an existing portal sign-in is reused (a manager of several homes has
+    one sign-in); a staff account is refused, and so is any other account of the council's (one with no role now,
+    say a former member of staff: it was never a portal sign-in and its history is not a provider's); otherwise a
+    new account with no role and no usable password (the invitation sets it)."""
     User = get_user_model()
     existing = User.objects.select_for_update().filter(email__iexact=email).order_by("pk")
     for user in existing:
-        if roles.roles_of(user) or user.is_staff or user.is_superuser:
+        if is_council_account(user):
             raise ValidationError({"email": STAFF_EMAIL_REFUSAL})
     user = existing.first()
     if user is not None:
+        if not ProviderContact.objects.filter(user=user).exists():
+            raise ValidationError({"email": FORMER_ACCOUNT_REFUSAL})
         return user
     username = email.lower()
     if User.objects.filter(username__iexact=username).exists():
@@ -54,7 +60,12 @@ def _portal_user_for(email: str, name: str):
     first, _, last = name.strip().partition(" ")
     user = User(username=username, email=email, first_name=first[:150], last_name=last[:150])
     user.set_unusable_password()
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # made at the same moment for another provider: the form is sent again
+        raise ValidationError({"email": "A sign-in for this email address was being made at the same moment. "
+                                        "Send the form again"}) from exc
     return user
 
 
@@ -106,7 +117,7 @@ def reinvite_contact(*, user, contact_id: int) -> ProviderContact:
         contact = _locked_contact(contact_id)
         if contact.user is None:
             contact.user = _portal_user_for(contact.email, contact.name)
-        elif roles.roles_of(contact.user) or contact.user.is_staff:
+        elif is_council_account(contact.user):
             raise ValidationError(STAFF_EMAIL_REFUSAL)
         was_active = contact.is_active
         contact.is_active = True
@@ -119,12 +130,14 @@ def reinvite_contact(*, user, contact_id: int) -> ProviderContact:
     return contact
 
 
-def set_contact_password(*, account, password: str) -> None:
-    """The contact chose their password through the invitation link (the link's token was checked by the view and
-    stops working once the password changes)."""
+def set_contact_password(*, account, password: str, token: str) -> None:
+    """The contact chose their password through the invitation link. The link's token is checked again once the
+    account is locked: it stops working when the password changes, so of two sends of the same link only the first
+    sets a password."""
     with transaction.atomic():
         account = get_user_model().objects.select_for_update().get(pk=account.pk)
-        if roles.roles_of(account) or not ProviderContact.objects.filter(user=account, is_active=True).exists():
+        if (is_council_account(account) or not default_token_generator.check_token(account, token)
+                or not ProviderContact.objects.filter(user=account, is_active=True).exists()):
             raise PermissionDenied("This invitation no longer works")
         account.set_password(password)
         account.save(update_fields=["password"])

@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from concerns.models import Concern
 from concerns.permissions import is_cleared
@@ -93,11 +93,13 @@ def _share_for_staff(request, pk) -> ProviderShare:
     return share
 
 
+@require_safe
 def shared_document(request, pk, document_id):
     share = _share_for_staff(request, pk)
     return _file_response(get_object_or_404(SharedDocument, pk=document_id, share=share))
 
 
+@require_safe
 def reply_file(request, pk, file_id):
     reply = get_object_or_404(ProviderReply.objects.select_related("share__concern"), pk=pk)
     _require(perms.can_see_provider_replies(request.user, reply) and is_cleared(request.user, reply.share.concern))

@@ -15,12 +15,12 @@ from django.urls import reverse
 from django.utils.encoding import force_str
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode, urlsafe_base64_decode
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import mfa
 from accounts import sign_in_views as staff_sign_in
 from accounts.forms import SecurityCodeForm
-from accounts.middleware import second_factor_exempt
+from accounts.middleware import SESSION_ENDED, second_factor_exempt
 from core.views import submit
 from providers.contacts import contact_required, provider_ids_for
 
@@ -149,7 +149,8 @@ def accept_invitation(request, uidb64, token):
     form = ChoosePasswordForm(account, request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.set_contact_password(account=account, password=form.cleaned_data["new_password1"])
+            services.set_contact_password(account=account, password=form.cleaned_data["new_password1"],
+                                          token=token)
         except PermissionDenied:
             return render(request, "portal/invitation_expired.html", status=404)
         account.refresh_from_db()  # the new password's hash, so the session is not ended as out of date
@@ -159,10 +160,19 @@ def accept_invitation(request, uidb64, token):
                   status=400 if form.errors else 200)
 
 
+def csrf_failure(request, reason=""):
+    """A form sent from an out-of-date page or after the session ended. Inside the portal: the portal's own page
+    (no staff menu, the portal's sign-in); anywhere else the staff one (settings.CSRF_FAILURE_VIEW)."""
+    if not request.path_info.startswith("/portal/"):
+        return staff_sign_in.csrf_failure(request, reason)
+    return render(request, "portal/csrf_failure.html", {"session_ended": SESSION_ENDED}, status=403)
+
+
 # --- the shared items -----------------------------------------------------------------------------------------
 
 @portal_page
 @contact_required
+@require_safe
 def home(request):
     shares = (ProviderShare.objects.filter(provider_id__in=provider_ids_for(request.user))
               .select_related("provider").annotate(reply_count=Count("replies")).order_by("-shared_at", "-id"))
@@ -207,6 +217,7 @@ def _file_response(upload):
 
 @portal_page
 @contact_required
+@require_safe
 def shared_document(request, pk, document_id):
     share = _share_for(request, pk)
     document = SharedDocument.objects.filter(pk=document_id, share=share).first()
@@ -217,6 +228,7 @@ def shared_document(request, pk, document_id):
 
 @portal_page
 @contact_required
+@require_safe
 def reply_file(request, pk, file_id):
     share = _share_for(request, pk)
     upload = ReplyFile.objects.filter(pk=file_id, reply__share=share).first()

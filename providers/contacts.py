@@ -21,10 +21,19 @@ def provider_ids_for(user) -> frozenset[int]:
         return frozenset()
     cached = getattr(user, "_portal_provider_ids", None)
     if cached is None:
-        cached = frozenset(ProviderContact.objects.filter(user=user, is_active=True)
-                           .values_list("provider_id", flat=True))
+        if is_council_account(user):  # a contact row on a staff account (say, added in the admin) counts for nothing
+            cached = frozenset()
+        else:
+            cached = frozenset(ProviderContact.objects.filter(user=user, is_active=True)
+                               .values_list("provider_id", flat=True))
         user._portal_provider_ids = cached
     return cached
+
+
+def is_council_account(user) -> bool:
+    """A member of council staff: a role, or Django's staff or superuser flag. Such an account is never a provider
+    contact, whatever contact rows it has."""
+    return bool(roles_of(user)) or user.is_staff or user.is_superuser
 
 
 def is_provider_contact(user) -> bool:
@@ -45,7 +54,8 @@ def has_portal_account(user) -> bool:
             cached = False
         else:
             rows = list(ProviderContact.objects.filter(user=user).values_list("provider_id", "is_active"))
-            user._portal_provider_ids = frozenset(pk for pk, active in rows if active)
+            staff_flags = is_council_account(user)
+            user._portal_provider_ids = frozenset(pk for pk, active in rows if active and not staff_flags)
             cached = bool(rows)
         user._portal_account = cached
     return cached

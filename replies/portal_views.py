@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_safe
 
 from concerns.permissions import case_is_restricted
 from core.views import submit
@@ -22,18 +23,23 @@ from .participation import in_force_on
 
 
 @contact_required
+@require_safe
 def actions(request):
     return render(request, "replies/portal/actions.html", {"groups": selectors.actions_for_contact(request.user)})
 
 
 @contact_required
+@require_http_methods(["GET", "POST"])
 def action_update(request, action_id):
     action = get_object_or_404(PlanAction.objects.select_related("plan__case__provider"), pk=action_id,
                                plan__case__provider_id__in=provider_ids_for(request.user))
     case = action.plan.case
     restricted = case_is_restricted(case)
     open_for_updates = services.action_takes_updates(action, case)
-    form = ActionUpdateForm(request.POST or None, request.FILES or None) if open_for_updates else None
+    # A form sent after the action closed (completed while the page was open) goes to the service, which refuses
+    # it with the reason on the form, rather than a "page not found".
+    form = (ActionUpdateForm(request.POST or None, request.FILES or None)
+            if open_for_updates or request.method == "POST" else None)
     if form is not None:
         done = submit(request, form, lambda d: services.send_action_update(
             user=request.user, action_id=action.pk, progress=d["progress"], proposed_status=d["proposed_status"],
@@ -41,14 +47,13 @@ def action_update(request, action_id):
             success="Your update was sent to the council")
         if done:
             return done
-    elif request.method == "POST":
-        raise Http404("This action is no longer open for updates")
     history = list(action.provider_updates.prefetch_related("evidence").order_by("-submitted_at", "-id"))
     return render(request, "replies/portal/action_update.html", {
         "action": action, "case": case, "restricted": restricted, "form": form, "history": history})
 
 
 @contact_required
+@require_safe
 def appeals(request):
     return render(request, "replies/portal/appeals.html", {
         "appealable": selectors.appealable_for_contact(request.user),
@@ -57,6 +62,7 @@ def appeals(request):
 
 
 @contact_required
+@require_http_methods(["GET", "POST"])
 def appeal_create(request, decision_id):
     decision = get_object_or_404(DecisionReport.objects.select_related("case__provider"), pk=decision_id,
                                  kind=DecisionReport.Kind.SUSPENSION,
@@ -81,6 +87,7 @@ def appeal_create(request, decision_id):
 
 
 @contact_required
+@require_safe
 def appeal_detail(request, pk):
     appeal = get_object_or_404(Appeal.objects.select_related("case__provider"), pk=pk,
                                case__provider_id__in=provider_ids_for(request.user))

@@ -191,7 +191,11 @@ def accept_action_update(*, user, update_id: int) -> ActionUpdate:
     with transaction.atomic():
         case, update = _locked_update(update_id)
         require(perms.can_review_update, user, update)
-        action = PlanAction.objects.get(pk=update.action_id)
+        action = PlanAction.objects.select_related("plan").get(pk=update.action_id)
+        if not action_takes_updates(action, case):  # completed (or its plan finished with) since the update was sent
+            raise ValidationError({"answer": "This action is no longer open for updates (it is complete or its "
+                                             "plan is finished with), so the update cannot be accepted: query it "
+                                             "instead"})
         names = list(update.evidence.values_list("original_name", flat=True))
         note = (f"Update from the provider, sent {long_date(update.submitted_at)} and accepted: {update.progress}"
                 + (f"\nFiles: {', '.join(names)}" if names else ""))

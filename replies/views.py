@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts.permissions import has_a_role, is_dass, is_dmt_member
 from concerns import services as concern_services
@@ -26,6 +27,7 @@ def _cleared(request, case):
     concern_services.require_case_clearance(user=request.user, case=case)
 
 
+@require_safe
 def index(request):
     _staff(request)
     updates, appeals = selectors.waiting_for_council(request.user)
@@ -33,6 +35,7 @@ def index(request):
         "updates": Paginator(updates, 50).get_page(request.GET.get("page")), "appeals": appeals})
 
 
+@require_http_methods(["GET", "POST"])
 def update_detail(request, pk):
     _staff(request)
     update = get_object_or_404(ActionUpdate.objects.select_related("case__provider", "action__plan", "submitted_by",
@@ -60,6 +63,7 @@ def update_detail(request, pk):
         "evidence": list(update.evidence.all())})
 
 
+@require_safe
 def update_evidence(request, pk, evidence_id):
     _staff(request)
     update = get_object_or_404(ActionUpdate.objects.select_related("case"), pk=pk)
@@ -67,6 +71,7 @@ def update_evidence(request, pk, evidence_id):
     return _download(get_object_or_404(ActionUpdateEvidence, pk=evidence_id, update=update))
 
 
+@require_http_methods(["GET", "POST"])
 def appeal_detail(request, pk):
     _staff(request)
     appeal = get_object_or_404(Appeal.objects.select_related("case__provider", "case__owner", "decision",
@@ -100,6 +105,7 @@ def _people(ids):
     return get_user_model().objects.filter(pk__in=ids)
 
 
+@require_safe
 def appeal_evidence(request, pk, evidence_id):
     _staff(request)
     appeal = get_object_or_404(Appeal.objects.select_related("case"), pk=pk)

@@ -112,6 +112,24 @@ def test_a_staff_email_cannot_become_a_contact_and_nothing_is_saved(cqm, officer
     assert not ProviderContact.objects.exists() and not mail.outbox and not OutboxMessage.objects.exists()
 
 
+def test_a_sign_in_made_at_the_same_moment_for_another_provider_is_an_error_not_a_crash(cqm, provider):
+    """Two CQMs add the same new email address to two providers at once: neither sees the other's new account
+    before saving it, so the second save breaks the unique username. That is a form error, and nothing is saved."""
+    from unittest import mock
+
+    from django.contrib.auth import get_user_model
+
+    other = ProviderFactory()
+    services.add_contact(user=cqm, provider_id=other.pk, name="Sam Both", email="sam@group.example")
+    taken = get_user_model().objects.get(username="sam@group.example")
+    get_user_model().objects.filter(pk=taken.pk).update(email="sam.old@group.example")  # the lookup misses it
+    with mock.patch("django.db.models.query.QuerySet.exists", return_value=False), \
+            pytest.raises(ValidationError) as refused:
+        services.add_contact(user=cqm, provider_id=provider.pk, name="Sam Both", email="sam@group.example")
+    assert "same moment" in refused.value.message_dict["email"][0]
+    assert not ProviderContact.objects.filter(provider=provider).exists()
+
+
 def test_only_a_cqm_or_administrator_manages_contacts(officer, administrator, provider):
     url = reverse("portal_staff:contacts", args=[provider.pk])
     assert client_for(officer).get(url).status_code == 403
@@ -175,6 +193,26 @@ def test_a_council_account_with_a_contact_row_is_no_provider_contact(world, offi
     with pytest.raises(PermissionDenied):
         services.set_contact_password(account=admin, password="a-long-portal-pass-2026",
                                       token=default_token_generator.make_token(admin))
+    assert not ProviderReply.objects.exists()
+
+
+def test_an_out_of_date_portal_form_gets_the_portals_own_page_not_the_staff_one(world, cqm, officer):
+    """A form sent after the session ended (or from an old tab) fails its CSRF check: inside the portal the page has
+    no staff menu and sends the person to the portal's sign-in, which is the one they can use."""
+    shared = share(world, cqm)
+    contact = Client(enforce_csrf_checks=True)
+    contact.force_login(world["contact"])
+    page = contact.post(reverse("portal:shared", args=[shared.pk]), {"text": "x"})
+    body = page.content.decode()
+    assert page.status_code == 403 and "This page has expired" in body
+    assert reverse("portal:home") in body and "Risk matrix" not in body and 'href="/"' not in body
+    anonymous = Client(enforce_csrf_checks=True).post(reverse("portal:sign_in"), {"username": "x", "password": "y"})
+    body = anonymous.content.decode()
+    assert anonymous.status_code == 403 and reverse("portal:sign_in") in body
+    assert f'href="{reverse("login")}"' not in body
+    staff = Client(enforce_csrf_checks=True)
+    staff.force_login(officer)
+    assert "Go to your work" in staff.post("/deadlines/calendar-link/", {"action": "create"}).content.decode()
     assert not ProviderReply.objects.exists()
 
 
@@ -448,3 +486,17 @@ def test_the_session_warning_in_the_portal_keeps_the_portal_session_and_signs_ou
     assert f'action="{reverse("logout")}"' not in html
     staff = client_for(officer).get(reverse("home")).content.decode()
     assert f'data-status-url="{reverse("keep_alive")}"' in staff and keep_alive not in staff
+
+
+def test_a_former_staff_account_with_no_role_is_not_reused_as_a_contacts_sign_in(world, cqm):
+    """An account with the same email and no role that was never a portal sign-in (a former member of staff whose
+    roles were taken away) is refused, not handed to a provider; an existing portal sign-in is reused."""
+    former = UserFactory(username="leaver", email="leaver@provider.example", roles=[])
+    with pytest.raises(ValidationError, match="not a providers' portal sign-in"):
+        services.add_contact(user=cqm, provider_id=world["provider"].pk, name="Lee Leaver",
+                             email="LEAVER@provider.example")
+    assert not ProviderContact.objects.filter(user=former).exists()
+    other = ProviderFactory()
+    existing = world["contact"]
+    contact = services.add_contact(user=cqm, provider_id=other.pk, name="Same Person", email=existing.email)
+    assert contact.user_id == existing.pk

@@ -382,6 +382,54 @@ def test_only_the_case_team_answers_an_update_once(world):
         services.accept_action_update(user=world["cqm"], update_id=update.pk)
 
 
+def test_an_update_on_an_action_completed_since_is_not_accepted_and_the_action_stays_complete(world, client):
+    """The case team completed the action after the provider sent "in progress": accepting the old update would
+    move a complete action back (and reopen nothing else). It is refused with an error; a query still works."""
+    action = the_action(world["case"])
+    update = services.send_action_update(user=world["contact"], action_id=action.pk, progress="Half done",
+                                         proposed_status="in_progress")
+    case_services.update_action(user=world["cqm"], action_id=action.pk, status="complete", evidence="Audit seen",
+                                due_date=action.due_date)
+    before = counts()
+    with pytest.raises(ValidationError) as refused:
+        services.accept_action_update(user=world["cqm"], update_id=update.pk)
+    assert "no longer open for updates" in refused.value.message_dict["answer"][0]
+    assert counts() == before
+    action.refresh_from_db()
+    assert action.status == PlanAction.Status.COMPLETE and not action.progress_notes.exists()
+    client.force_login(world["cqm"])
+    page = client.post(reverse("replies:update_detail", args=[update.pk]), {"answer": "accept"})
+    assert "govuk-error-summary" in page.content.decode() and "no longer open for updates" in page.content.decode()
+    services.query_action_update(user=world["cqm"], update_id=update.pk, question="Is this still current?")
+
+
+def test_an_update_sent_after_the_action_was_completed_gets_the_reason_not_page_not_found(world, client):
+    action = the_action(world["case"])
+    client.force_login(world["contact"])
+    assert client.get(reverse("replies_portal:action_update", args=[action.pk])).status_code == 200
+    case_services.update_action(user=world["cqm"], action_id=action.pk, status="complete", evidence="Audit seen",
+                                due_date=action.due_date)
+    page = client.post(reverse("replies_portal:action_update", args=[action.pk]),
+                       {"progress": "All assessed", "proposed_status": "complete"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "govuk-error-summary" in body and "no longer open for updates" in body
+    assert not ActionUpdate.objects.exists()
+
+
+def test_the_pages_refuse_other_methods(world, client):
+    appeal = lodge(world)
+    client.force_login(world["contact"])
+    for url in (reverse("replies_portal:actions"), reverse("replies_portal:appeals"),
+                reverse("replies_portal:appeal_detail", args=[appeal.pk]),
+                reverse("replies_portal:appeal_create", args=[decision_of(world["case"]).pk]),
+                reverse("replies_portal:action_update", args=[the_action(world["case"]).pk])):
+        assert client.put(url).status_code == 405 and client.delete(url).status_code == 405, url
+    client.force_login(world["cqm"])
+    for url in (reverse("replies:index"), reverse("replies:appeal_detail", args=[appeal.pk])):
+        assert client.put(url).status_code == 405 and client.delete(url).status_code == 405, url
+    assert client.head(reverse("replies:index")).status_code == 200
+
+
 def test_an_uncleared_officer_cannot_answer_an_update_on_a_restricted_case(world):
     ConcernFactory(provider=world["case"].provider, case=world["case"], safeguarding=True,
                    logged_by=world["cqm"])
@@ -403,8 +451,9 @@ def test_portal_pages_answer_404_to_staff_and_to_other_providers_and_the_refusal
     with caplog.at_level(logging.WARNING, logger="core.refusals"):
         for url in urls:
             assert client.get(url).status_code == 404, url
-            assert client.post(url, {"progress": "x", "proposed_status": "complete", "grounds": "x"}).status_code \
-                == 404, url
+            posted = client.post(url, {"progress": "x", "proposed_status": "complete", "grounds": "x"}).status_code
+            # The appeal's own page takes no POST from anyone (405 whoever asks, so it tells nothing).
+            assert posted == (405 if url == urls[2] else 404), url
     logged = [r.getMessage() for r in caplog.records if r.name == "core.refusals"]
     assert any(f"path={urls[0]}" in line and "status=404" in line and f"user={world['outsider'].pk}" in line
                for line in logged)

@@ -113,7 +113,7 @@ LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-CSRF_FAILURE_VIEW = "accounts.sign_in_views.csrf_failure"
+CSRF_FAILURE_VIEW = "portal.views.csrf_failure"  # the staff page, or the portal's inside /portal/
 # Sessions (accounts.middleware.SessionLimitsMiddleware): signed out after SESSION_IDLE_MINUTES without a
 # request, and SESSION_MAX_HOURS after signing in whatever happens; the cookie goes when the browser closes.
 SESSION_IDLE_MINUTES = env.float("SESSION_IDLE_MINUTES", default=30)
