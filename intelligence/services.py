@@ -497,3 +497,32 @@ def record_cqc_meeting(*, user, meeting_date, attendees: str, provider_ids, acti
         record(actor=user, obj=meeting, kind="cqc_meeting_recorded", summary=str(meeting),
                changes={"attendees": attendees, "providers": sorted(provider_ids), "actions": actions})
     return meeting
+
+
+# --- the reminder of the next information-sharing meeting with CQC --------------------------------------------
+
+CQC_MEETING_NOTICE_DAYS = 14  # the first reminder: two weeks before the next meeting is due
+
+
+def remind_cqc_meeting_due(today: datetime.date | None = None) -> int:
+    """Tell every CQM (in the app and by email) when the next information-sharing meeting with CQC falls due within
+    two weeks, and again once it is overdue: once each per due date, however often this runs (the notifications'
+    dedupe key). No meeting recorded yet counts as due now. Returns how many people were told this time."""
+    from django.urls import reverse
+
+    from accounts import roles
+    from accounts.services import notify, users_with_role
+
+    today = today or timezone.localdate()
+    last = CqcMeeting.objects.aggregate(last=Max("meeting_date"))["last"]
+    due = add_months(last, CqcMeeting.DUE_EVERY_MONTHS) if last else today
+    if (due - today).days > CQC_MEETING_NOTICE_DAYS:
+        return 0
+    if due < today or last is None:
+        stage, message = "overdue", (f"The information-sharing meeting with CQC was due on {long_date(due)}: record "
+                                     "it once it has taken place" if last else
+                                     "No information-sharing meeting with CQC has been recorded: one is due")
+    else:
+        stage, message = "soon", f"The information-sharing meeting with CQC is due on {long_date(due)}"
+    return notify(users=users_with_role(roles.CQM), message=message, link=reverse("intelligence:cqc_meetings"),
+                  dedupe_key=f"cqc-meeting:{due.isoformat()}:{stage}")

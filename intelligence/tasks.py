@@ -34,3 +34,11 @@ def compute_visit_programme() -> int:
     from . import services
 
     return services.compute_visit_programme()["changed"]
+
+
+@shared_task
+def remind_cqc_meeting_due() -> int:
+    """Remind the CQMs that the next information-sharing meeting with CQC is due (beat, daily). Idempotent."""
+    from . import services
+
+    return services.remind_cqc_meeting_due()

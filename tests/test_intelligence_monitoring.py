@@ -229,3 +229,29 @@ def test_a_huge_list_of_location_ids_is_refused_before_it_is_looked_up(client, o
     page = response.content.decode()
     assert response.status_code == 200 and "There is a problem" in page and "10,000 characters or fewer" in page
     assert not CqcMeeting.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_cqms_are_reminded_once_before_the_cqc_meeting_is_due_and_once_when_it_is_overdue(cqm, officer,
+                                                                                              mailoutbox):
+    from tests.factories import UserFactory
+
+    second = UserFactory(username="cqm-two", roles=["Contracts and Quality Manager"])
+    CqcMeeting.objects.create(meeting_date=TODAY - datetime.timedelta(days=30), attendees="CQC inspector",
+                              recorded_by=cqm)
+    due = add_months(TODAY - datetime.timedelta(days=30), 2)
+    assert services.remind_cqc_meeting_due(today=due - datetime.timedelta(days=15)) == 0  # too early
+    assert not mailoutbox
+    assert services.remind_cqc_meeting_due(today=due - datetime.timedelta(days=14)) == 2
+    assert services.remind_cqc_meeting_due(today=due - datetime.timedelta(days=3)) == 0  # told once already
+    assert sorted(m.to[0] for m in mailoutbox) == sorted([cqm.email, second.email])  # the officer is not told
+    assert all(f"is due on {due.day} {due:%B %Y}" in m.subject for m in mailoutbox)
+    assert all(reverse("intelligence:cqc_meetings") in m.body for m in mailoutbox)
+    assert services.remind_cqc_meeting_due(today=due + datetime.timedelta(days=1)) == 2  # overdue: once more
+    assert services.remind_cqc_meeting_due(today=due + datetime.timedelta(days=9)) == 0
+    assert len(mailoutbox) == 4 and "was due on" in mailoutbox[-1].subject
+    # Recording the meeting moves the next due date two months on: nothing more until then.
+    CqcMeeting.objects.create(meeting_date=due + datetime.timedelta(days=10), attendees="CQC inspector",
+                              recorded_by=cqm)
+    assert services.remind_cqc_meeting_due(today=due + datetime.timedelta(days=11)) == 0
+    assert len(mailoutbox) == 4

@@ -272,6 +272,7 @@ CELERY_BEAT_SCHEDULE = {
                                                                                         default=15 * 60)},
     "fetch-cqc-ratings": {"task": "intelligence.tasks.fetch_cqc_ratings", "schedule": 24 * 60 * 60},
     "compute-visit-programme": {"task": "intelligence.tasks.compute_visit_programme", "schedule": 24 * 60 * 60},
+    "remind-cqc-meeting-due": {"task": "intelligence.tasks.remind_cqc_meeting_due", "schedule": 24 * 60 * 60},
     "evaluate-triggers": {"task": "intelligence.tasks.evaluate_triggers",
                           "schedule": env.int("TRIGGER_EVALUATION_SECONDS", default=60 * 60)},
 }
