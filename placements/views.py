@@ -201,8 +201,9 @@ def register(request, internal=False):
     if not perms.can_see_register(request.user):
         raise PermissionDenied
     form = RegisterFilterForm(request.GET or None)
+    refused = form.is_bound and not form.is_valid()  # a CSV of everything is not what was asked for: say why
     found = selectors.filter_episodes(selectors.episodes(request.user), **form.filters())
-    if internal or request.GET.get("format") == "csv":
+    if (internal or request.GET.get("format") == "csv") and not refused:
         name = "register-of-suspensions-internal.csv" if internal else "register-of-suspensions.csv"
         response = csv_response(name)
         writer = SafeDictWriter(response, fieldnames=INTERNAL_FIELDS if internal else PUBLIC_FIELDS)
@@ -215,7 +216,8 @@ def register(request, internal=False):
     query.pop("format", None)
     return render(request, "placements/register.html", {
         "form": form, "page": page, "query": query.urlencode(),
-        "may_keep": {e.start_log_id for e in page if perms.can_keep_register(request.user, e.case)}})
+        "may_keep": {e.start_log_id for e in page if perms.can_keep_register(request.user, e.case)}},
+        status=400 if refused else 200)
 
 
 def register_internal_csv(request):

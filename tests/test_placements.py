@@ -397,7 +397,12 @@ def test_register_filters_and_csv_cells_are_formula_safe(team, client):
     assert len(_read_csv(client.get("/placements/register/?format=csv&route=red"))) == 1
     assert len(_read_csv(client.get(f"/placements/register/?format=csv&year={TODAY().year - 3}"))) == 0
     bad = client.get("/placements/register/?route=purple")
-    assert bad.status_code == 200 and "Choose a route from the list" in bad.content.decode()
+    assert bad.status_code == 400 and "Choose a route from the list" in bad.content.decode()
+    # A CSV asked for with a bad filter is not everything: the page says what is wrong.
+    for url in ("/placements/register/?format=csv&route=purple", "/placements/register/internal.csv?year=1066"):
+        bad = client.get(url)
+        assert bad.status_code == 400 and "text/html" in bad["Content-Type"]
+        assert "There is a problem" in bad.content.decode()
 
 
 # --- closure plans ----------------------------------------------------------------------------------------------
