@@ -48,6 +48,11 @@ def build(n: int, users: dict, out=print, seed: int = 2026) -> dict:
         out(f"  cases and deadlines ({time.perf_counter() - started:.0f} s)")
         counts["audit events"] = _events(n, rng, users)
         out(f"  audit events: {counts['audit events']:,} ({time.perf_counter() - started:.0f} s)")
+        # Every provider's next routine visit, as the nightly job computes it (the visits-due list reads it).
+        from intelligence.services import compute_visit_programme
+
+        counts["visit plans"] = compute_visit_programme()["providers"]
+        out(f"  visit programme ({time.perf_counter() - started:.0f} s)")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")

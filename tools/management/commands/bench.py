@@ -469,6 +469,9 @@ class Command(BaseCommand):
             LoadPage("Busiest provider", "officer", f"/providers/{provider.pk}/"),
             LoadPage("Busiest case", "cqm", f"/cases/{case.pk}/"),
             LoadPage("Placement status", "officer", "/cases/placement-status/"),
+            LoadPage("Register of suspensions", "cqm", "/placements/register/"),
+            LoadPage("Suggested concerns", "officer", "/intelligence/suggestions/"),
+            LoadPage("Visits due", "officer", "/intelligence/visits/"),
         ]
 
     @staticmethod
