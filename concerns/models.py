@@ -1,11 +1,11 @@
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by
 
 from core.dates import long_date
+from core.links import link
 from core.models import CheckedUpload
 from core.rules import transition_permission
 from providers.models import Provider
@@ -110,7 +110,7 @@ class JqmmMeeting(models.Model):
         return f"JQMM {self.meeting_date:%-d %B %Y}"
 
     def get_absolute_url(self):
-        return reverse("concerns:jqmm_detail", args=[self.pk])
+        return link("concerns:jqmm_detail", self.pk)
 
 
 class ConcernQuerySet(models.QuerySet):
@@ -189,7 +189,7 @@ class Concern(ConcurrentTransitionMixin, models.Model):
         return self.reference
 
     def get_absolute_url(self):
-        return reverse("concerns:detail", args=[self.pk])
+        return link("concerns:detail", self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -41,6 +41,9 @@ def _concern_for(request, pk) -> Concern:
     return concern
 
 
+PAGE_SIZE = 25  # concerns a page in the list (the CSV has every one)
+
+
 def concern_list(request):
     if not perms.can_see_concerns(request.user):
         raise PermissionDenied
@@ -48,7 +51,7 @@ def concern_list(request):
     concerns = selectors.filtered_concerns(request.user, **form.filters())
     if request.GET.get("format") == "csv":
         return _concerns_csv(concerns)
-    page = Paginator(concerns, 50).get_page(request.GET.get("page"))
+    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "concerns/concern_list.html", {"form": form, "page": page})
 
 

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 
 from core.dates import long_datetime
+from core.links import link
 
 
 class Deadline(models.Model):
@@ -59,7 +59,7 @@ class Deadline(models.Model):
         return f"{self.title} (due {self.due_date:%-d %B %Y})"
 
     def get_absolute_url(self):
-        return reverse("escalation:detail", args=[self.case_id])
+        return link("escalation:detail", self.case_id)
 
     @property
     def is_live(self) -> bool:

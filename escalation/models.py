@@ -2,12 +2,12 @@
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from core.dates import long_date
+from core.links import link
 from core.models import CheckedUpload
 from core.rules import transition_permission
 from providers.models import Provider
@@ -268,7 +268,7 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
         return self.reference
 
     def get_absolute_url(self):
-        return reverse("escalation:detail", args=[self.pk])
+        return link("escalation:detail", self.pk)
 
     @property
     def is_open(self) -> bool:

@@ -40,7 +40,7 @@ def shown_notifications(user, notifications) -> list:
     return notifications
 
 
-HOME_LIST = 20
+HOME_LIST = 10
 
 
 def home_for(user) -> dict:

@@ -27,8 +27,9 @@ from .charts import SVG_POLICY, risk_over_time_svg
 from .context_processors import waiting_for
 from .forms import ProviderFilterForm
 
-PAGE = 25  # rows a page on a provider's page
-HOME_DEADLINES = 20  # the soonest on My work; the rest are on "Your deadlines"
+PAGE = 25  # open concerns a page on a provider's page
+HISTORY_PAGE = 10  # closed concerns and risk assessments a page there (history: the newest first, then pages)
+HOME_DEADLINES = 10  # the soonest on My work; the rest are on "Your deadlines"
 CHART_POINTS = 100  # the newest assessments drawn on the risk chart
 
 
@@ -44,6 +45,7 @@ def home(request):
     due = case_selectors.with_case_clearance(request.user,
                                              deadline_services.due_for(request.user)[:HOME_DEADLINES + 1])
     context["my_deadlines"], context["more_deadlines"] = due[:HOME_DEADLINES], len(due) > HOME_DEADLINES
+    context["home_deadlines"] = HOME_DEADLINES
     context["can_have_calendar"] = deadline_services.may_have_calendar(request.user)
     context["calendar_key"] = CalendarFeedKey.objects.filter(user=request.user).first()
     if context["can_have_calendar"]:
@@ -149,8 +151,8 @@ def provider_detail(request, pk):
     return render(request, "providers/provider_detail.html", {
         # A busy provider has thousands of concerns and assessments: each list is shown a page at a time.
         "provider": provider, "open_concerns": Paginator(concerns.open(), PAGE).get_page(request.GET.get("open")),
-        "closed_concerns": Paginator(concerns.closed(), PAGE).get_page(request.GET.get("closed")),
-        "assessments": Paginator(selectors.visible_assessments(request.user, provider), PAGE).get_page(
+        "closed_concerns": Paginator(concerns.closed(), HISTORY_PAGE).get_page(request.GET.get("closed")),
+        "assessments": Paginator(selectors.visible_assessments(request.user, provider), HISTORY_PAGE).get_page(
             request.GET.get("assessments")),
         "can_log": concern_perms.can_log_concern(request.user),
         "open_case": provider.cases.open().first(),

@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
 
+from core.links import link
+
 cqc_location_id_validator = RegexValidator(
     r"^1-\d{6,12}$", "Enter a CQC location ID in the format 1-123456789"
 )
@@ -48,9 +50,7 @@ class Provider(models.Model):
         return self.name
 
     def get_absolute_url(self):
-        from django.urls import reverse
-
-        return reverse("providers:detail", args=[self.pk])
+        return link("providers:detail", self.pk)
 
     @property
     def placement_status_tag(self) -> str:

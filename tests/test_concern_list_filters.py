@@ -70,11 +70,11 @@ def test_impossible_dates_are_errors_on_the_page(client, officer):
 
 
 def test_the_list_is_paged(client, officer):
-    for _ in range(55):
+    for _ in range(30):
         ConcernFactory()
     client.force_login(officer)
     html = listed(client)
-    assert "55 concerns" in html and "Page 1 of 2" in html
+    assert "30 concerns" in html and "Page 1 of 2" in html
 
 
 @pytest.mark.django_db
