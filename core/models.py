@@ -4,6 +4,25 @@ from django.db import models
 from .dates import long_datetime
 
 
+class BackgroundJobProgress:
+    """What the progress page of a background job (a CSV import checked and saved on the worker) reads: the model
+    has `status`, `RUNNING`, `rows_total`, `rows_done`, `started_at` and `finished_at`."""
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in self.RUNNING
+
+    @property
+    def percent_done(self) -> int:
+        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
+
+    @property
+    def seconds_taken(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
 class CheckedUpload(models.Model):
     """A stored file that was checked by content before saving (core.evidence.save_checked_upload)."""
 

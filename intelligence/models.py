@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from concerns.models import Concern, RiskLevel
 from core.dates import long_date
+from core.models import BackgroundJobProgress
 from providers.models import Provider
 
 
@@ -41,7 +42,7 @@ KEY_QUESTIONS = [("safe", "Safe"), ("effective", "Effective"), ("caring", "Carin
                  ("well_led", "Well-led")]
 
 
-class RatingsImport(models.Model):
+class RatingsImport(BackgroundJobProgress, models.Model):
     """One CSV of CQC ratings, checked and saved by a Celery worker (intelligence.tasks.run_ratings_import), all or
     nothing, in the way of the provider register's import (ADR 0009, ADR 0030)."""
 
@@ -89,20 +90,6 @@ class RatingsImport(models.Model):
 
     def get_absolute_url(self):
         return reverse("intelligence:ratings_import_job", args=[self.pk])
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in self.RUNNING
-
-    @property
-    def percent_done(self) -> int:
-        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
-
-    @property
-    def seconds_taken(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 def _rating_field(label):

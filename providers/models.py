@@ -3,6 +3,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 
 from core.links import link
+from core.models import BackgroundJobProgress
 
 cqc_location_id_validator = RegexValidator(
     r"^1-\d{6,12}$", "Enter a CQC location ID in the format 1-123456789"
@@ -62,7 +63,7 @@ class Provider(models.Model):
         }[self.placement_status]
 
 
-class ImportJob(models.Model):
+class ImportJob(BackgroundJobProgress, models.Model):
     """One CSV import of the provider register, run by a Celery worker (providers.tasks.run_import): the file
     waits here until a worker checks it, the page shows its progress, then its result. All or nothing (ADR 0009)."""
 
@@ -103,20 +104,6 @@ class ImportJob(models.Model):
         from django.urls import reverse
 
         return reverse("providers:import_job", args=[self.pk])
-
-    @property
-    def is_running(self) -> bool:
-        return self.status in self.RUNNING
-
-    @property
-    def percent_done(self) -> int:
-        return int(100 * self.rows_done / self.rows_total) if self.rows_total else 0
-
-    @property
-    def seconds_taken(self) -> float | None:
-        if self.started_at and self.finished_at:
-            return (self.finished_at - self.started_at).total_seconds()
-        return None
 
 
 class ProviderContact(models.Model):
