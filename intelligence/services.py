@@ -299,7 +299,12 @@ def save_trigger_rule(*, user, rule_id: int | None, data: dict) -> TriggerRule:
             if name in data:
                 setattr(rule, name, data[name])
         rule.full_clean(exclude=["created_by"])
-        rule.save()
+        try:
+            with transaction.atomic():
+                rule.save()
+        except IntegrityError as exc:  # the same name saved by someone else a moment ago (full_clean saw none)
+            raise ValidationError({"name": "A trigger rule with this name was saved a moment ago: choose another "
+                                           "name"}) from exc
         from audit.services import diff
 
         record(actor=user, obj=rule, kind="trigger_rule_changed" if rule_id else "trigger_rule_created",

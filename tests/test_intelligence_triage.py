@@ -226,3 +226,17 @@ def test_the_concern_logged_from_a_triggers_suggestion_does_not_fire_the_rule_ag
     [again] = services.evaluate_triggers()
     assert "4 complaints concerns" in again.why
     assert services.evaluate_triggers() == []
+
+
+@pytest.mark.django_db
+def test_a_rule_named_like_one_saved_a_moment_ago_is_an_error_on_the_form_not_a_crash(cqm, monkeypatch):
+    from django.core.exceptions import ValidationError
+
+    from audit.models import Event
+
+    rule(cqm)
+    # The other person's rule was not there yet when this one was checked: only the database sees the clash.
+    monkeypatch.setattr(TriggerRule, "validate_unique", lambda self, exclude=None: None)
+    with pytest.raises(ValidationError, match="saved a moment ago"):
+        rule(cqm, threshold=4)
+    assert TriggerRule.objects.count() == 1 and Event.objects.filter(kind="trigger_rule_created").count() == 1
