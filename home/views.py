@@ -10,7 +10,9 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from accounts import roles
 from accounts.permissions import can_manage_register
+from accounts.roles import has_role
 from concerns import permissions as concern_perms
 from concerns import selectors as concern_selectors
 from core.csv_export import SafeDictWriter, csv_response
@@ -38,6 +40,8 @@ def home(request):
     context = selectors.home_for(request.user)
     context["can_log"] = concern_perms.can_log_concern(request.user)
     context["may_see_placements"] = placement_rules.can_see_placements(request.user)
+    # Providers' updates (the case team answers them) and appeals (a DASS or DMT member who took no part decides)
+    context["may_see_replies"] = context["can_log"] or has_role(request.user, roles.DASS, roles.DMT_MEMBER)
     context["decisions"] = waiting_for(request)
     context["today"] = timezone.localdate()
     # The soonest, and one more to know whether "See all your deadlines" has more to show (a count would read

@@ -512,7 +512,7 @@ CQC_MEETING_NOTICE_DAYS = 14  # the first reminder: two weeks before the next me
 def remind_cqc_meeting_due(today: datetime.date | None = None) -> int:
     """Tell every CQM (in the app and by email) when the next information-sharing meeting with CQC falls due within
     two weeks, and again once it is overdue: once each per due date, however often this runs (the notifications'
-    dedupe key). No meeting recorded yet counts as due now. Returns how many people were told this time."""
+    dedupe key). No meeting recorded yet counts as due now, and is told once. Returns how many were told now."""
     from django.urls import reverse
 
     from accounts import roles
@@ -530,4 +530,4 @@ def remind_cqc_meeting_due(today: datetime.date | None = None) -> int:
     else:
         stage, message = "soon", f"The information-sharing meeting with CQC is due on {long_date(due)}"
     return notify(users=users_with_role(roles.CQM), message=message, link=reverse("intelligence:cqc_meetings"),
-                  dedupe_key=f"cqc-meeting:{due.isoformat()}:{stage}")
+                  dedupe_key=f"cqc-meeting:{due.isoformat()}:{stage}" if last else "cqc-meeting:none-recorded")

@@ -237,6 +237,11 @@ def test_the_cqms_are_reminded_once_before_the_cqc_meeting_is_due_and_once_when_
     from tests.factories import UserFactory
 
     second = UserFactory(username="cqm-two", roles=["Contracts and Quality Manager"])
+    # No meeting recorded yet: due now, and said once, not every day.
+    assert services.remind_cqc_meeting_due(today=TODAY) == 2
+    assert services.remind_cqc_meeting_due(today=TODAY + datetime.timedelta(days=1)) == 0
+    assert len(mailoutbox) == 2 and "No information-sharing meeting with CQC has been recorded" in mailoutbox[0].subject
+    mailoutbox.clear()
     CqcMeeting.objects.create(meeting_date=TODAY - datetime.timedelta(days=30), attendees="CQC inspector",
                               recorded_by=cqm)
     due = add_months(TODAY - datetime.timedelta(days=30), 2)

@@ -115,6 +115,10 @@ def test_a_contact_appeals_within_the_window_and_the_case_owner_is_told(world, d
     assert event.object_id == str(case.pk) and event.actor == world["contact"]
     to_owner = [m for m in mail.outbox if case.owner.email in m.to]
     assert to_owner and "appealed against the suspension" in to_owner[0].body
+    # The people who may decide it are told too: the independent DASS and DMT member, not those who took part.
+    to_decide = {address for m in mail.outbox if "waits for a decision" in m.subject for address in m.to}
+    assert to_decide == {world["independent"]["dmt"].email, world["independent"]["dass"].email}
+    assert world["dmt"].email not in to_decide and world["dass"].email not in to_decide
 
 
 def test_an_appeal_after_the_window_is_refused_with_the_date_it_closed_and_nothing_is_saved(world):
