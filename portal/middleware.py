@@ -1,7 +1,8 @@
 """The portal's boundary: a second wall around the providers' portal, after SecondFactorMiddleware.
 
 - A signed-in person with a portal sign-in (providers.contacts.has_portal_account) asking for anything outside
-  /portal/ (static files aside) gets 404: the staff pages do not exist for them.
+  /portal/ (static files aside) gets 404: the staff pages do not exist for them. One whose every contact row has
+  been deactivated is signed out at their next request.
 - A signed-in person without one (staff) asking for a portal page other than the portal's sign-in gets 404.
 
 Each refusal is the one line core.middleware writes for every 4xx, with reason=portal_boundary. The pages behind
@@ -9,14 +10,17 @@ the wall still check for themselves (contact_required, provider_ids_for): the wa
 """
 
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from providers.contacts import has_portal_account
+from providers.contacts import has_portal_account, provider_ids_for
 
 PORTAL_PREFIX = "/portal/"
+ACCESS_ENDED = "You were signed out: your access to the providers' portal has ended. Ask your contact at the council."
 SIGN_IN = "portal:sign_in"
 SECOND_FACTOR_STEPS = ("portal:sign_in_code", "portal:set_up")
 
@@ -41,6 +45,10 @@ class PortalBoundaryMiddleware:
             request.second_factor_steps = SECOND_FACTOR_STEPS
         if user is not None and user.is_authenticated and not path.startswith(settings.STATIC_URL):
             if has_portal_account(user):
+                if not provider_ids_for(user):  # every contact row deactivated: their access has ended now
+                    logout(request)
+                    messages.info(request, ACCESS_ENDED)
+                    return redirect(SIGN_IN)
                 if not in_portal:
                     return not_found(request, "portal_boundary")
             elif in_portal and path != reverse("portal:sign_in"):

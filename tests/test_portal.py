@@ -146,8 +146,11 @@ def test_deactivated_contact_sees_nothing_and_a_new_invitation_brings_them_back(
     assert client.get(reverse("portal:home")).status_code == 200
     client_for(cqm).post(reverse("portal_staff:contact_deactivate", args=[contact.pk]), {})
     assert not ProviderContact.objects.get(pk=contact.pk).is_active
-    assert client.get(reverse("portal:home")).status_code == 404
-    assert client.get(reverse("home")).status_code == 404  # still held inside the portal
+    response = client.get(reverse("portal:home"), follow=True)  # signed out at the next request, and told why
+    assert response.redirect_chain[0][0] == reverse("portal:sign_in")
+    assert "your access to the providers&#x27; portal has ended" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("home")).status_code == 302  # a signed-out visitor: to the staff sign-in
     client_for(cqm).post(reverse("portal_staff:contact_reinvite", args=[contact.pk]), {})
     assert ProviderContact.objects.get(pk=contact.pk).is_active
     deliver()
