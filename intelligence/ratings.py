@@ -4,15 +4,13 @@ anything is saved: the same all-or-nothing shape as the provider register's impo
 `check_file()` is the quick look the upload page takes; `parse()`, run by the import's Celery task, checks every
 row against the register and the ratings already held, in a fixed number of queries whatever the file's size."""
 
-import csv
 import datetime
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from providers.importer import _find_header
+from providers.importer import read_columns
 from providers.models import Provider
 
 from .models import KEY_QUESTIONS, CqcRating, Rating
@@ -65,36 +63,8 @@ def _read(raw: bytes, max_rows: int = MAX_ROWS) -> tuple[RatingsReport, dict, li
     if len(raw) > max_bytes:
         report.file_errors.append(f"The CSV file must be smaller than {max_bytes // 2**20} MB")
         return report, {}, []
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        report.file_errors.append("The file is not a UTF-8 CSV file. Save it as 'CSV UTF-8' and try again")
-        return report, {}, []
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    try:
-        headers = reader.fieldnames or []
-    except csv.Error as exc:
-        report.file_errors.append(f"The file could not be read as CSV: {exc}")
-        return report, {}, []
-    mapping = {}
-    for key, names in COLUMNS.items():
-        mapping[key] = _find_header(headers, names)
-        if mapping[key] is None:
-            report.file_errors.append(f"The file has no '{names[0]}' column")
-    for key, names in OPTIONAL_COLUMNS.items():
-        mapping[key] = _find_header(headers, names)
-    if report.file_errors:
-        return report, mapping, []
-    try:
-        rows = list(reader)
-    except csv.Error as exc:
-        report.file_errors.append(f"The file could not be read as CSV (line {reader.line_num}): {exc}")
-        return report, mapping, []
-    report.rows_total = len(rows)
-    if len(rows) > max_rows:
-        report.file_errors.append(f"The file has more than {max_rows:,} rows; split it and import each part")
-    elif not rows:
-        report.file_errors.append("The file has no rows under the heading row")
+    mapping, rows = read_columns(raw, report, COLUMNS, OPTIONAL_COLUMNS, max_rows,
+                                 f"The file has more than {max_rows:,} rows; split it and import each part")
     return report, mapping, rows
 
 

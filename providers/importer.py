@@ -73,40 +73,51 @@ class ImportRowForm(ProviderForm):
         pass
 
 
-def _read(raw: bytes) -> tuple[ImportReport, dict, list[dict]]:
-    """Decode the file and find its columns; the report carries any reason the file cannot be imported at all."""
-    report = ImportReport()
+def read_columns(raw: bytes, report, required: dict, optional: dict, max_rows: int,
+                 too_many: str) -> tuple[dict, list[dict]]:
+    """Decode a UTF-8 CSV file, find its columns (each a list of accepted headings) and read its rows, putting any
+    reason the file cannot be imported at all into `report.file_errors` and the number of rows into
+    `report.rows_total`. Returns (column key -> heading found, rows); empty when the file is refused. The CQC
+    ratings import reads its files the same way."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         report.file_errors.append("The file is not a UTF-8 CSV file. Save it as 'CSV UTF-8' and try again")
-        return report, {}, []
+        return {}, []
     reader = csv.DictReader(io.StringIO(text, newline=""))
     try:
         headers = reader.fieldnames or []
     except csv.Error as exc:
         report.file_errors.append(f"The file could not be read as CSV: {exc}")
-        return report, {}, []
+        return {}, []
     mapping = {}
-    for key, names in COLUMNS.items():
+    for key, names in required.items():
         found = _find_header(headers, names)
         if found is None:
             report.file_errors.append(f"The file has no '{names[0]}' column")
         mapping[key] = found
-    for key, names in OPTIONAL_COLUMNS.items():
+    for key, names in optional.items():
         mapping[key] = _find_header(headers, names)
     if report.file_errors:
-        return report, mapping, []
+        return mapping, []
     try:
         rows = list(reader)
     except csv.Error as exc:
         report.file_errors.append(f"The file could not be read as CSV (line {reader.line_num}): {exc}")
-        return report, mapping, []
+        return mapping, []
     report.rows_total = len(rows)
-    if len(rows) > MAX_ROWS:
-        report.file_errors.append(f"The file has more than {MAX_ROWS} rows; split it and import each part")
+    if len(rows) > max_rows:
+        report.file_errors.append(too_many)
     elif not rows:
         report.file_errors.append("The file has no rows under the heading row")
+    return mapping, rows
+
+
+def _read(raw: bytes) -> tuple[ImportReport, dict, list[dict]]:
+    """Decode the file and find its columns; the report carries any reason the file cannot be imported at all."""
+    report = ImportReport()
+    mapping, rows = read_columns(raw, report, COLUMNS, OPTIONAL_COLUMNS, MAX_ROWS,
+                                 f"The file has more than {MAX_ROWS} rows; split it and import each part")
     return report, mapping, rows
 
 
