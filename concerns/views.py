@@ -33,7 +33,7 @@ from .models import Concern, EvidenceFile, JqmmMeeting, RiskMatrix
 
 def _concern_for(request, pk) -> Concern:
     """The concern, if this person is cleared to see it; otherwise 403, and the attempt is recorded."""
-    concern = get_object_or_404(Concern.objects.select_related("provider", "logged_by"), pk=pk)
+    concern = get_object_or_404(Concern.objects.select_related("provider", "logged_by", "case", "jqmm"), pk=pk)
     if not perms.is_cleared(request.user, concern):
         if perms.can_see_concerns(request.user):
             services.log_restricted_access_denied(user=request.user, concern=concern)

@@ -96,21 +96,37 @@ def latest_meeting_here(case):
         return None
     remembered = getattr(case, "_latest_meeting_here", None)
     if remembered is not None and remembered[0] == (case.level, case.level_since):
+        if remembered[1] is _UNREAD:
+            case._latest_meeting_here = (remembered[0], _read_latest_meeting_here(case))
+            return case._latest_meeting_here[1]
         return remembered[1]
+    return _read_latest_meeting_here(case)
+
+
+def _read_latest_meeting_here(case):
     return case.meetings.filter(level=case.level, recorded_at__gte=case.level_since).order_by(
         "-meeting_date", "-id").first()
 
 
-def remember_for_page(case, *, plans, reports, meetings):
+_UNREAD = object()  # remembered for the page, but read only when a guard first asks
+
+
+def remember_for_page(case, *, plans=None, reports=None, meetings=None):
     """For a page drawing one state of the case: the case's plans (newest first, with their reviews prefetched),
-    reports (with their sign-offs) and meetings, as the page reads them, answer the guards' questions too. A move
-    changes the level, route or its date, and then everything is read again."""
-    plans = sorted(plans, key=lambda p: (p.created_at, p.pk), reverse=True)
-    here = [m for m in meetings if case.level in LADDER and m.level == case.level
-            and m.recorded_at >= case.level_since]
-    case._latest_meeting_here = ((case.level, case.level_since),
-                                 max(here, key=lambda m: (m.meeting_date, m.pk), default=None))
-    case._for_page = {"state": (case.level, case.route, case.level_since), "plans": plans, "reports": list(reports)}
+    reports (with their sign-offs) and meetings, as the page reads them, answer the guards' questions too. A list
+    the page does not draw is read the first time a guard asks for it, once (so a page whose reader may take no
+    step reads none of them). A move changes the level, route or its date, and then everything is read again."""
+    if plans is not None:
+        plans = sorted(plans, key=lambda p: (p.created_at, p.pk), reverse=True)
+    if meetings is None:
+        here = _UNREAD
+    else:
+        here = max((m for m in meetings if case.level in LADDER and m.level == case.level
+                    and m.recorded_at >= case.level_since), key=lambda m: (m.meeting_date, m.pk), default=None)
+    case._latest_meeting_here = ((case.level, case.level_since), here)
+    case._for_page = {"state": (case.level, case.route, case.level_since),
+                      "plans": _UNREAD if plans is None else plans,
+                      "reports": _UNREAD if reports is None else list(reports)}
 
 
 def remember_reports(case, reports):
@@ -319,6 +335,11 @@ class EscalationCase(ConcurrentTransitionMixin, models.Model):
     def _page(self, name):
         remembered = getattr(self, "_for_page", None)
         if remembered and remembered["state"] == (self.level, self.route, self.level_since):
+            if remembered[name] is _UNREAD:
+                remembered[name] = (list(self.plans.prefetch_related("reviews")) if name == "plans" else
+                                    list(self.reports.prefetch_related("sign_offs")))
+                if name == "plans":
+                    remembered[name].sort(key=lambda p: (p.created_at, p.pk), reverse=True)
             return remembered[name]
         return None
 

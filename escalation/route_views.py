@@ -44,7 +44,7 @@ def improvement_plan_create(request, pk):
     return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.create_improvement_plan(user=request.user, case_id=case.pk, **d),
                     success="Improvement plan recorded", context={"heading": "Record the improvement plan",
-                                                                  "button": "Save plan"})
+                                                                  "button": "Save plan"}, tab="plans")
 
 
 def report_write(request, pk):
@@ -56,7 +56,7 @@ def report_write(request, pk):
     heading = "Write the report recommending lifting" if lifting else "Write the report recommending suspension"
     return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.write_report(user=request.user, case_id=case.pk, **d),
-                    success="Report saved", context={"heading": heading, "button": "Save report"})
+                    success="Report saved", context={"heading": heading, "button": "Save report"}, tab="decisions")
 
 
 def dmt_decision(request, pk):
@@ -106,7 +106,8 @@ def notification_done(request, pk, notification_id):
     return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.mark_notification_done(user=request.user, notification_id=item.pk, **d),
                     success=f"{item.recipient} marked as notified",
-                    context={"heading": f"Record the notification to {item.recipient}", "button": "Mark as notified"})
+                    context={"heading": f"Record the notification to {item.recipient}", "button": "Mark as notified"},
+                    tab="decisions")
 
 
 def visit_create(request, pk):
@@ -116,7 +117,8 @@ def visit_create(request, pk):
     form = VisitForm(request.POST or None)
     return _run(request, case, form, "escalation/route_form.html",
                     lambda d: route_services.record_visit(user=request.user, case_id=case.pk, **d),
-                    success="Visit recorded", context={"heading": "Record a CQT visit", "button": "Save visit"})
+                    success="Visit recorded", context={"heading": "Record a CQT visit", "button": "Save visit"},
+                    tab="meetings")
 
 
 def notification_copy(request, pk, notification_id):

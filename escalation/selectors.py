@@ -4,7 +4,6 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from audit.services import events_for
 from concerns.permissions import cleared_case_ids
 
 from . import permissions as perms
@@ -147,17 +146,10 @@ def decisions_waiting(user) -> list[dict]:
     states = [state for state, (kind, _) in WAITING.items() if deciders[kind]]
     if not states:
         return []
-    from django.db.models import Prefetch
-
-    from .models import DecisionReport
-
-    cases = list(EscalationCase.objects.filter(route__in=states).select_related("provider").order_by("pk")
-                 .prefetch_related(Prefetch("reports", queryset=DecisionReport.objects.filter(superseded=False)
-                                            .prefetch_related("sign_offs"))))
-    # A fixed number of queries however many cases wait (the menu counts them on every page): their reports and
-    # sign-offs read once, and the clearance of all of them at once.
-    for case in cases:
-        remember_reports(case, case.reports.all())
+    # A fixed number of queries however many cases wait (the menu counts them on every page): the cases with
+    # their current reports and sign-offs, and the clearance of all of them at once.
+    cases = _with_current_reports(EscalationCase.objects.filter(route__in=states).select_related("provider")
+                                  .order_by("pk"))
     cleared_case_ids(user, cases)
     items = []
     for case in cases:
@@ -166,6 +158,46 @@ def decisions_waiting(user) -> list[dict]:
             items.append({"case": case, "what": what, "due": case.next_decision_due,
                           "url": reverse(ACTION_URLS[kind], args=[case.pk])})
     return sorted(items, key=lambda item: (item["due"] is None, item["due"] or datetime.date.max, item["case"].pk))
+
+
+def _with_current_reports(cases) -> list:
+    """The cases, each remembering its reports that are not superseded, with their sign-offs (remember_reports).
+    On PostgreSQL the reports and sign-offs come inside the cases' own query, gathered as JSON by subqueries, so
+    the menu's count costs one query for the cases; elsewhere they are prefetched (two more)."""
+    from django.db import connections
+    from django.db.models import OuterRef, Prefetch
+
+    from .models import DecisionReport, SignOff
+
+    if connections[cases.db].vendor != "postgresql":
+        cases = list(cases.prefetch_related(Prefetch("reports", queryset=DecisionReport.objects.filter(
+            superseded=False).prefetch_related("sign_offs"))))
+        for case in cases:
+            remember_reports(case, case.reports.all())
+        return cases
+    from django.contrib.postgres.expressions import ArraySubquery
+    from django.db.models.functions import JSONObject
+
+    sign_off_fields = ["id", "report_id", "report_version", "capacity", "decision", "signed_by_id"]
+    report_fields = ["id", "case_id", "kind", "version", "superseded", "author_id"]
+    sign_offs = SignOff.objects.filter(report=OuterRef("pk")).order_by("signed_at", "pk").values(
+        json=JSONObject(**{f: f for f in sign_off_fields}))
+    reports = DecisionReport.objects.filter(case=OuterRef("pk"), superseded=False).annotate(
+        sign_off_list=ArraySubquery(sign_offs)).values(
+        json=JSONObject(sign_offs="sign_off_list", **{f: f for f in report_fields}))
+    cases = list(cases.annotate(report_list=ArraySubquery(reports)))
+    for case in cases:
+        built = []
+        for row in case.report_list:
+            report = DecisionReport(**{f: row[f] for f in report_fields})
+            report.case = case
+            done = SignOff.objects.none()  # a queryset already read, as prefetch_related leaves it
+            done._result_cache = [SignOff(**{f: s[f] for f in sign_off_fields}) for s in row["sign_offs"] or []]
+            done._prefetch_done = True
+            report._prefetched_objects_cache = {"sign_offs": done}
+            built.append(report)
+        remember_reports(case, built)
+    return cases
 
 
 def route_decisions(case, user, report) -> dict:
@@ -186,10 +218,14 @@ def route_decisions(case, user, report) -> dict:
     }
 
 
+REPORT_WAITS = (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED, Route.SUSPENSION_ENDORSED, Route.LIFTING_ENDORSED)
+
+
 def route_actions(case, user) -> dict:
     """Which suspension-route actions this user may take now (buttons on the case page)."""
 
-    report = case.current_report()
+    # Only a report waiting for DMT or for sign-off has buttons: other states need not read the reports.
+    report = case.current_report() if case.route in REPORT_WAITS else None
     waiting_dmt = case.route in (Route.SUSPENSION_PROPOSED, Route.LIFTING_PROPOSED)
     return {
         **route_decisions(case, user, report),
@@ -203,8 +239,6 @@ def route_actions(case, user) -> dict:
     }
 
 
-CASE_PAGE_EVENTS = 30  # the newest on the case page; the timeline page has them all
-CASE_PAGE_DEADLINES = 20  # the case page's; its deadlines page has them all
 
 
 def case_deadlines(case):
@@ -229,44 +263,98 @@ def with_case_clearance(user, items, case_of=lambda item: item.case):
     return items
 
 
-def case_page(case, user) -> dict:
+# The case's record is drawn on several pages (CASE_TABS), so that each reads a few kinds of record, whatever the
+# size of the case: the overview (where it stands, what can be done now, its deadlines and details), meetings and
+# visits, action plans, suspension decisions and letters, what was shared with the provider, the timeline and
+# every deadline.
+CASE_TABS = [
+    ("overview", "Overview", "escalation:detail"),
+    ("meetings", "Meetings and visits", "escalation:meetings"),
+    ("plans", "Action plans", "escalation:plans"),
+    ("decisions", "Decisions and letters", "escalation:decisions"),
+    ("shared", "Provider portal", "escalation:shared"),
+    ("timeline", "Timeline", "escalation:timeline"),
+    ("deadlines", "Deadlines", "escalation:deadlines"),
+]
+CASE_PAGE_DEADLINES = 10  # the overview's; the deadlines page has them all
+
+
+def case_tabs(case, current: str) -> list[dict]:
+    return [{"name": name, "label": label, "url": reverse(url, args=[case.pk]), "current": name == current}
+            for name, label, url in CASE_TABS]
+
+
+def case_overview(case, user) -> dict:
+    """Where the case stands and what this person can do now. The meetings, plans and reports the moves' guards
+    ask about are read only if this person may take a step (remember_for_page), and the deadlines' clearance is
+    the case's, already known."""
     if not perms.can_read_case(user, case):
         # Only that the case exists and where it stands: no free text, minutes, documents, reasons or letters.
         return {"case": case, "cleared": False, "ladder": ladder(case), "concerns": case.concerns.all()}
-    meetings = list(case.meetings.prefetch_related("documents").select_related("recorded_by"))
-    plans = list(case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"))
-    reports = list(case.reports.prefetch_related("sign_offs__signed_by").select_related("author"))
-    remember_for_page(case, plans=plans, reports=reports, meetings=meetings)
+    remember_for_page(case)
+    deadlines = list(case_deadlines(case)[:CASE_PAGE_DEADLINES + 1])  # one more than shown: is there more?
+    for deadline in deadlines:
+        deadline.cleared = True
     return {
-        "case": case,
-        "cleared": True,
+        **case_header(case, "overview"),
         "ladder": ladder(case),
         "moves": available_moves(case, user),
         "blocked": blocked_moves(case, user),
-        "meetings": meetings,
         "next_step": next_step(case),
-        "ladder_moves": case.ladder_moves.select_related("moved_by", "meeting"),
         "final": "" if perms.case_may_reopen(user, case) else perms.case_may_reopen.refusal,
-        "plans": plans,
         "concerns": case.concerns.all(),
-        "events": list(events_for(case)[:CASE_PAGE_EVENTS + 1]),  # one more than shown: is there more to see?
-        "events_shown": CASE_PAGE_EVENTS,
         "route": route_actions(case, user),
-        # Those still running first, soonest first; one more than shown, to know whether to link to them all.
-        "deadlines": with_case_clearance(user, case_deadlines(case)[:CASE_PAGE_DEADLINES + 1], lambda d: case),
+        "deadlines": deadlines,
         "deadlines_shown": CASE_PAGE_DEADLINES,
-        "letters": case.letters.all(),
         "can_change_deadlines": perms.can_move_case(user, case),
-        "reports": reports,
-        "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
-        "visits": case.visits.all(),
-        "sprg_decisions": case.sprg_decisions.select_related("meeting", "recorded_by"),
         "level_names": dict(Level.choices),
         "can": {
             "meeting": perms.can_record_meeting(user, case),
             "plan": perms.can_manage_plan(user, case) and case.level != Level.QA,
-            "review": perms.can_record_review(user, case),
             "link": perms.can_link_concern(user, case),
             "reopen": perms.can_reopen(user, case) and not hasattr(case, "reopened_as"),
         },
+    }
+
+
+def case_header(case, tab: str) -> dict:
+    """What every page of a case's record shows above its own part: the header and the pages' navigation."""
+    return {"case": case, "cleared": True, "tab": tab, "tabs": case_tabs(case, tab)}
+
+
+def case_meetings(case, user) -> dict:
+    return {
+        **case_header(case, "meetings"),
+        "meetings": case.meetings.prefetch_related("documents").select_related("recorded_by"),
+        "ladder_moves": case.ladder_moves.select_related("moved_by", "meeting"),
+        "visits": case.visits.all(),
+        "level_names": dict(Level.choices),
+        "can_record_meeting": perms.can_record_meeting(user, case),
+    }
+
+
+def case_plans(case, user) -> dict:
+    plans = list(case.plans.prefetch_related("actions__progress_notes__written_by", "reviews__recorded_by"))
+    remember_for_page(case, plans=plans)
+    return {
+        **case_header(case, "plans"),
+        "plans": plans,
+        "route": {"notifications": perms.can_keep_route_records(user, case)},
+        "can": {
+            "plan": perms.can_manage_plan(user, case) and case.level != Level.QA,
+            "review": perms.can_record_review(user, case),
+        },
+    }
+
+
+def case_decisions(case, user) -> dict:
+    reports = list(case.reports.prefetch_related("sign_offs__signed_by").select_related("author"))
+    remember_for_page(case, reports=reports)
+    return {
+        **case_header(case, "decisions"),
+        "reports": reports,
+        "route": {"notifications": perms.can_keep_route_records(user, case)},
+        "route_notifications": case.route_notifications.select_related("recipient", "done_by", "report"),
+        "sprg_decisions": case.sprg_decisions.select_related("meeting", "recorded_by"),
+        "letters": case.letters.all(),
     }

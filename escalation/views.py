@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 
 from audit.services import events_for
 from concerns import services as concern_services
@@ -112,31 +113,57 @@ def case_open(request, provider_id):
 
 def case_detail(request, pk):
     case = _case(request, pk, cleared=False)  # uncleared people see the header and why the rest is hidden
-    return render(request, "escalation/case_detail.html", selectors.case_page(case, request.user))
+    return render(request, "escalation/case_detail.html", selectors.case_overview(case, request.user))
+
+
+def case_meetings(request, pk):
+    case = _case(request, pk)
+    return render(request, "escalation/case_meetings.html", selectors.case_meetings(case, request.user))
+
+
+def case_plans(request, pk):
+    case = _case(request, pk)
+    return render(request, "escalation/case_plans.html", selectors.case_plans(case, request.user))
+
+
+def case_decisions(request, pk):
+    case = _case(request, pk)
+    return render(request, "escalation/case_decisions.html", selectors.case_decisions(case, request.user))
+
+
+def case_shared(request, pk):
+    """What was shared with the provider in the providers' portal and its replies, updates and appeals (the
+    sections are drawn by the portal's and the replies' template tags)."""
+    case = _case(request, pk)
+    return render(request, "escalation/case_shared.html", selectors.case_header(case, "shared"))
 
 
 TIMELINE_PAGE = 50
 
 
 def case_timeline(request, pk):
-    """Everything recorded on the case, newest first, a page at a time (the case page shows the newest)."""
+    """Everything recorded on the case, newest first, a page at a time."""
     case = _case(request, pk)
     page = Paginator(events_for(case), TIMELINE_PAGE).get_page(request.GET.get("page"))
-    return render(request, "escalation/case_timeline.html", {"case": case, "page": page})
+    return render(request, "escalation/case_timeline.html", {**selectors.case_header(case, "timeline"), "page": page})
 
 
 def case_deadlines(request, pk):
-    """Every deadline of the case, a page at a time (the case page shows the first CASE_PAGE_DEADLINES)."""
+    """Every deadline of the case, a page at a time (the overview shows the first CASE_PAGE_DEADLINES)."""
     case = _case(request, pk)
     page = Paginator(selectors.case_deadlines(case), TIMELINE_PAGE).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_case_clearance(request.user, page.object_list, lambda d: case)
+    for deadline in page.object_list:
+        deadline.cleared = True  # _case asked the case's clearance
     return render(request, "escalation/case_deadlines.html", {
-        "case": case, "page": page, "can_change_deadlines": perms.can_move_case(request.user, case)})
+        **selectors.case_header(case, "deadlines"), "page": page,
+        "can_change_deadlines": perms.can_move_case(request.user, case)})
 
 
-def _run(request, case, form, template, action, success, context=None):
-    """Validate, call the service, and turn refusals into plain messages; shared by the case's forms."""
-    done = submit(request, form, action, success=success, done_url=case, stale=services.StaleCase)
+def _run(request, case, form, template, action, success, context=None, tab=None):
+    """Validate, call the service, and turn refusals into plain messages; shared by the case's forms. Done, the
+    person sees the page of the case's record that shows what they recorded (`tab`), or its overview."""
+    done_url = reverse(f"escalation:{tab}", args=[case.pk]) if tab else case
+    done = submit(request, form, action, success=success, done_url=done_url, stale=services.StaleCase)
     return done or render(request, template, {"form": form, "case": case, **(context or {})})
 
 
@@ -169,7 +196,7 @@ def meeting_create(request, pk):
                                                   minutes=d["minutes"], outcome=d["outcome"],
                                                   outcome_notes=d["outcome_notes"], files=d["documents"],
                                                   expected_level=d["expected_level"]),
-                success="Meeting recorded")
+                success="Meeting recorded")  # the overview: what the meeting allows next, and the moves
 
 
 def meeting_document(request, pk, document_id):
@@ -190,7 +217,7 @@ def plan_create(request, pk):
     return _run(request, case, form, "escalation/plan_form.html",
                 lambda d: services.create_plan(user=request.user, case_id=case.pk, kind=d["kind"],
                                                start_date=d["start_date"], review_date=d["review_date"]),
-                success="Plan recorded")
+                success="Plan recorded", tab="plans")
 
 
 def action_create(request, pk, plan_id):
@@ -204,7 +231,7 @@ def action_create(request, pk, plan_id):
     form = ActionForm(request.POST or None)
     return _run(request, case, form, "escalation/action_form.html",
                 lambda d: services.add_action(user=request.user, plan_id=plan.pk, **d),
-                success="Action added", context={"plan": plan})
+                success="Action added", context={"plan": plan}, tab="plans")
 
 
 def action_update(request, pk, action_id):
@@ -216,7 +243,7 @@ def action_update(request, pk, action_id):
                                                            "due_date": item.due_date})
     return _run(request, case, form, "escalation/action_update_form.html",
                 lambda d: services.update_action(user=request.user, action_id=item.pk, **d),
-                success="Action updated", context={"item": item})
+                success="Action updated", context={"item": item}, tab="plans")
 
 
 def progress_note_create(request, pk, action_id):
@@ -227,7 +254,7 @@ def progress_note_create(request, pk, action_id):
     form = ProgressNoteForm(request.POST or None)
     return _run(request, case, form, "escalation/progress_note_form.html",
                 lambda d: services.add_progress_note(user=request.user, action_id=item.pk, note=d["note"]),
-                success="Progress note added", context={"item": item})
+                success="Progress note added", context={"item": item}, tab="plans")
 
 
 def review_create(request, pk, plan_id):
@@ -238,7 +265,7 @@ def review_create(request, pk, plan_id):
     form = ReviewForm(request.POST or None)
     return _run(request, case, form, "escalation/review_form.html",
                 lambda d: services.record_review(user=request.user, plan_id=plan.pk, **d),
-                success="Performance review recorded", context={"plan": plan})
+                success="Performance review recorded", context={"plan": plan})  # the overview: what it allows
 
 
 def link_concern(request, pk):

@@ -1,6 +1,7 @@
 """Queries for the pages that draw on several apps: each person's home page, the provider register and a
 provider's page."""
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
@@ -13,9 +14,8 @@ from django.db.models import (
     Subquery,
     Value,
     When,
-    Window,
 )
-from django.db.models.functions import Coalesce, Concat, Replace, RowNumber
+from django.db.models.functions import Coalesce, Concat, Replace
 
 from concerns.models import Concern, RiskAssessment, RiskLevel
 from concerns.permissions import can_see_concerns, cleared_case_ids
@@ -44,23 +44,9 @@ HOME_LIST = 10
 
 
 def home_for(user) -> dict:
-    base = concern_list(user)
     meeting = next_jqmm()
-    # Both waiting lists in one query: the newest of each state (a row number within each state). Each list on My
-    # work shows HOME_LIST and links to the whole list when there are more (one more is read to know).
-    waiting = list(base.filter(state__in=[Concern.State.AWAITING_ADVICE, Concern.State.AWAITING_ROUTING])
-                   .annotate(place=Window(RowNumber(), partition_by=[F("state")],
-                                          order_by=[F("received_on").desc(), F("id").desc()]))
-                   .filter(place__lte=HOME_LIST + 1).order_by("-received_on", "-id"))
     return {
-        "logged_by_me": list(base.open().filter(logged_by=user)[:HOME_LIST + 1]),
-        "awaiting_advice": [c for c in waiting if c.state == Concern.State.AWAITING_ADVICE],
-        "awaiting_routing": [c for c in waiting if c.state == Concern.State.AWAITING_ROUTING],
-        # Each concern in one list: one still waiting for advice or routing is in that list, not this one too.
-        # NOT EXISTS, not a LEFT JOIN ... IS NULL: PostgreSQL misjudges the join at volume and loops.
-        "awaiting_assessment": list(base.open().exclude(state__in=WAITING_STATES)
-                                    .filter(~Exists(RiskAssessment.objects.filter(concern=OuterRef("pk"))))
-                                    [:HOME_LIST + 1]),
+        **concern_lists(user),
         "next_jqmm": meeting,
         "jqmm_agenda": list(with_clearance(meeting.agenda.select_related("provider"), user)[:HOME_LIST + 1])
         if meeting else [],
@@ -68,6 +54,41 @@ def home_for(user) -> dict:
         "notifications": shown_notifications(user, user.notifications.filter(read_at__isnull=True)
                                              .select_related("case")[:10]),
     }
+
+
+def concern_lists(user) -> dict:
+    """My work's four lists of concerns, the newest HOME_LIST of each and one more (to know whether to link to the
+    whole list). On PostgreSQL they are one query, the four read side by side (UNION ALL); elsewhere four."""
+    base = concern_list(user)
+    lists = {
+        "logged_by_me": base.open().filter(logged_by=user),
+        "awaiting_advice": base.filter(state=Concern.State.AWAITING_ADVICE),
+        "awaiting_routing": base.filter(state=Concern.State.AWAITING_ROUTING),
+        # Each concern in one list: one still waiting for advice or routing is in that list, not this one too.
+        # NOT EXISTS, not a LEFT JOIN ... IS NULL: PostgreSQL misjudges the join at volume and loops.
+        "awaiting_assessment": base.open().exclude(state__in=WAITING_STATES)
+        .filter(~Exists(RiskAssessment.objects.filter(concern=OuterRef("pk")))),
+    }
+    newest = {name: qs.order_by("-received_on", "-id")[:HOME_LIST + 1] for name, qs in lists.items()}
+    if connection.vendor != "postgresql":  # SQLite cannot limit each part of a UNION
+        return {name: list(qs) for name, qs in newest.items()}
+    parts = [qs.annotate(home_list=Value(name)) for name, qs in newest.items()]
+    out = {name: [] for name in lists}
+    for concern in parts[0].union(*parts[1:], all=True):
+        out[concern.home_list].append(concern)
+    for rows in out.values():
+        rows.sort(key=lambda c: (c.received_on, c.pk), reverse=True)
+    return out
+
+
+def with_concern_counts(providers):
+    """Each provider with its numbers of open and of closed concerns (open_count, closed_count): two correlated
+    counts on the (provider, state) index, in the providers' own query."""
+    def count(concerns):
+        return Coalesce(Subquery(concerns.filter(provider=OuterRef("pk")).order_by().values("provider")
+                                 .annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0))
+
+    return providers.annotate(open_count=count(Concern.objects.open()), closed_count=count(Concern.objects.closed()))
 
 
 def visible_assessments(user, provider):

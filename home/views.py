@@ -150,20 +150,32 @@ def _providers_csv(providers, sees_cases: bool):
 def provider_detail(request, pk):
     if not concern_perms.can_see_concerns(request.user):
         raise PermissionDenied
-    provider = get_object_or_404(Provider, pk=pk)
+    provider = get_object_or_404(selectors.with_concern_counts(Provider.objects.all()), pk=pk)
     concerns = concern_selectors.concern_list(request.user, provider=provider)
+    cases = list(provider.cases.all())  # a provider has a handful: read once, split here
     return render(request, "providers/provider_detail.html", {
-        # A busy provider has thousands of concerns and assessments: each list is shown a page at a time.
-        "provider": provider, "open_concerns": Paginator(concerns.open(), PAGE).get_page(request.GET.get("open")),
-        "closed_concerns": Paginator(concerns.closed(), HISTORY_PAGE).get_page(request.GET.get("closed")),
-        "assessments": Paginator(selectors.visible_assessments(request.user, provider), HISTORY_PAGE).get_page(
-            request.GET.get("assessments")),
+        # A busy provider has thousands of concerns and assessments: each list is shown a page at a time (the
+        # concerns' counts came with the provider).
+        "provider": provider,
+        "open_concerns": page_of(concerns.open(), PAGE, request.GET.get("open"), count=provider.open_count),
+        "closed_concerns": page_of(concerns.closed(), HISTORY_PAGE, request.GET.get("closed"),
+                                   count=provider.closed_count),
+        "assessments": page_of(selectors.visible_assessments(request.user, provider), HISTORY_PAGE,
+                               request.GET.get("assessments")),
         "can_log": concern_perms.can_log_concern(request.user),
-        "open_case": provider.cases.open().first(),
-        "past_cases": provider.cases.closed(),
+        "open_case": next((case for case in cases if case.is_open), None),
+        "past_cases": [case for case in cases if not case.is_open],
         "can_open_case": case_perms.can_open_case(request.user),
         "can_manage": can_manage_register(request.user),
     })
+
+
+def page_of(items, per_page, number, *, count=None):
+    """Paginator.get_page, with the number of items given when it is already known (no COUNT query)."""
+    paginator = Paginator(items, per_page)
+    if count is not None:
+        paginator.count = count  # a cached property: this is the value it would have read
+    return paginator.get_page(number)
 
 
 @csp_exempt()  # its own policy below: pygal styles the SVG inline and adds a script of its settings

@@ -154,7 +154,7 @@ def accept_invitation(request, uidb64, token):
         except PermissionDenied:
             return render(request, "portal/invitation_expired.html", status=404)
         account.refresh_from_db()  # the new password's hash, so the session is not ended as out of date
-        login(request, account, backend="django.contrib.auth.backends.ModelBackend")
+        login(request, account, backend="accounts.backends.ModelBackend")
         return redirect(SET_UP_STEP)
     return render(request, "portal/accept_invitation.html", {"form": form, "account": account},
                   status=400 if form.errors else 200)

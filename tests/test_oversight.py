@@ -315,7 +315,7 @@ def test_a_case_record_exports_chronology_letters_evidence_and_a_manifest(client
     letter = letter_services.issue_letter(user=cqm, letter_id=letter.pk)
     letter_services.create_draft(user=cqm, case_id=case.pk, kind="at_risk", addressee="Draft only", free_text="x")
     client.force_login(cqm)
-    page = client.get(case.get_absolute_url()).content.decode()
+    page = client.get(reverse("escalation:timeline", args=[case.pk])).content.decode()
     url = reverse("oversight:case_record", args=[case.pk])
     assert url in page and "Export the whole record" in page
     response = client.get(url)

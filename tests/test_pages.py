@@ -213,10 +213,13 @@ def test_the_main_pages_show_dates_in_one_style(client, people):
     pages = {
         people["cqm"]: ["home", "escalation:list", "escalation:placement_status", "escalation:sprg_meetings",
                         "concerns:list", "concerns:jqmm_list", "concerns:risk_matrix", "account",
-                        ("escalation:detail", case.pk), ("providers:detail", case.provider.pk),
+                        ("escalation:detail", case.pk), ("escalation:meetings", case.pk),
+                        ("escalation:plans", case.pk), ("escalation:decisions", case.pk),
+                        ("escalation:timeline", case.pk), ("providers:detail", case.provider.pk),
                         ("concerns:detail", concern.pk), ("letters:detail", letter.pk),
                         ("letters:detail", issued_letter.pk)],
-        people["dass"]: [("escalation:sign_off", case.pk), ("escalation:detail", case.pk)],
+        people["dass"]: [("escalation:sign_off", case.pk), ("escalation:detail", case.pk),
+                         ("escalation:decisions", case.pk)],
     }
     seen = 0
     for person, names in pages.items():
@@ -228,16 +231,16 @@ def test_the_main_pages_show_dates_in_one_style(client, people):
             for pattern in (ISO_DATE, SHORT_MONTH, CLOCK_24H):
                 found = [text[max(0, m.start() - 50):m.end() + 10] for m in pattern.finditer(text)]
                 assert not found, f"{url}: {found}"
-    assert seen == 15
+    assert seen == 20
 
     # The pages do show the dates, in words: the lifting condition's review date, the plan action's due date
     # on the report being signed, when a letter was delivered (in the case's timeline).
     client.force_login(people["dass"])
     sign_off = visible_text(client.get(reverse("escalation:sign_off", args=[case.pk])))
     assert f"review {long(TODAY() + REVIEW_IN)}" in sign_off and f"due {long(TODAY() + ACTION_DUE_IN)}" in sign_off
-    detail = visible_text(client.get(reverse("escalation:detail", args=[case.pk])))
-    assert f"review {long(TODAY() + REVIEW_IN)}" in detail
-    assert f"delivered {long(TODAY())}" in detail
+    decisions = visible_text(client.get(reverse("escalation:decisions", args=[case.pk])))
+    assert f"review {long(TODAY() + REVIEW_IN)}" in decisions
+    assert f"delivered {long(TODAY())}" in decisions
 
     # The letter itself: the date and the conditions table in the same long style.
     document = render_html(letter, LetterTemplate.latest("lifting_suspension"))

@@ -404,7 +404,7 @@ def test_staff_see_replies_on_the_concern_and_case_pages_and_mark_them_read(worl
     client = client_for(officer)
     page = client.get(world["concern"].get_absolute_url()).content.decode()
     assert "Our answer" in page and "a.pdf" in page and "Mark as read" in page
-    assert "Our answer" in client.get(world["case"].get_absolute_url()).content.decode()
+    assert "Our answer" in client.get(reverse("escalation:shared", args=[world["case"].pk])).content.decode()
     file_url = reverse("portal_staff:reply_file", args=[reply.pk, reply.files.get().pk])
     assert client.get(file_url).status_code == 200
     response = client.post(reverse("portal_staff:reply_read", args=[reply.pk]),

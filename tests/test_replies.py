@@ -517,7 +517,7 @@ def test_the_pages_work_end_to_end(world, client):
     assert response.status_code == 302 and response.url == reverse("replies_portal:appeal_detail", args=[appeal.pk])
 
     client.force_login(world["cqm"])
-    case_page = client.get(world["case"].get_absolute_url()).content.decode()
+    case_page = client.get(reverse("escalation:shared", args=[world["case"].pk])).content.decode()
     assert reverse("replies:update_detail", args=[update.pk]) in case_page
     assert reverse("replies:appeal_detail", args=[appeal.pk]) in case_page
     index = client.get(reverse("replies:index")).content.decode()

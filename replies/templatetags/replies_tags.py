@@ -14,3 +14,12 @@ def replies_on_case(user, case):
     if not perms.can_see_replies(user, case):
         return {"shown": False}
     return {"shown": True, "case": case, **selectors.replies_on_case(case)}
+
+
+@register.inclusion_tag("replies/_appeal_allowed.html")
+def appeal_allowed_on(user, case):
+    """The case overview's warning: an appeal was allowed and the suspension still stands. Only a suspended case
+    is asked (one query)."""
+    if case.route != "suspended" or not perms.can_see_replies(user, case):
+        return {"appeal": None}
+    return {"appeal": case.appeals.filter(status="allowed").order_by("-decided_at").first()}

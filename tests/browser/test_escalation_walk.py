@@ -42,8 +42,10 @@ def record_meeting(page, check_a11y, outcome):
     page.get_by_label("Outcome notes").fill(f"{outcome}: agreed with everyone present.")
     check_a11y(page)
     page.get_by_role("button", name="Save meeting").click()
-    page.get_by_text("Meeting recorded", exact=True).wait_for()
+    page.get_by_text("Meeting recorded", exact=True).wait_for()  # on the overview, with what it allows next
+    page.get_by_role("link", name="Meetings and visits").click()
     page.get_by_text("Ann Lee (ICB)").first.wait_for()
+    page.get_by_role("link", name="Overview").click()
 
 
 def record_plan_and_review(page, check_a11y, verdict_label):

@@ -20,6 +20,7 @@ def test_cqm_generates_previews_issues_and_downloads_an_at_risk_letter(login_as,
     case = CaseFactory(level="sosg", owner=cqm, provider=provider, route="at_risk")
     page = login_as(cqm)
     page.goto(case.get_absolute_url())
+    page.get_by_role("link", name="Decisions and letters").click()
     page.get_by_role("link", name="Write a letter").click()
     page.get_by_label("At risk of suspension (amber)").check()
     page.get_by_label("Text of the letter").fill("Staffing fell below safe levels on four nights in October.")

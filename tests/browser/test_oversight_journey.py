@@ -105,6 +105,7 @@ def test_a_cqm_reads_the_board_reports_and_exports_a_case_record(login_as, check
     assert open(download_info.value.path(), encoding="utf-8").read().startswith("Month,Safeguarding")
 
     page.goto(case.get_absolute_url())
+    page.get_by_role("link", name="Timeline", exact=True).click()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=f"Export the whole record (ZIP) of case {case.reference}").click()
     archive = zipfile.ZipFile(io.BytesIO(open(download_info.value.path(), "rb").read()))

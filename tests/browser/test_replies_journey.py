@@ -65,6 +65,7 @@ def test_a_provider_updates_and_appeals_and_the_council_answers(browser, live_se
 
     cqm = login_as(people["cqm"])
     cqm.goto(case.get_absolute_url())
+    cqm.get_by_role("link", name="Provider portal").click()
     cqm.get_by_role("heading", name="The provider's updates and appeals").wait_for()
     cqm.get_by_role("link", name="Accept or query").click()
     cqm.get_by_role("link", name="falls-assessments.pdf").wait_for()
@@ -90,6 +91,7 @@ def test_a_provider_updates_and_appeals_and_the_council_answers(browser, live_se
     assert appeal.letter == letter
 
     cqm.goto(case.get_absolute_url())
+    cqm.get_by_role("link", name="Provider portal").click()
     cqm.get_by_role("link", name=f"Outcome letter {letter.reference}").click()
     cqm.get_by_role("button", name="Issue the letter").click()
     cqm.get_by_text("issued. SHA-256").wait_for()

@@ -126,6 +126,7 @@ def test_amber_to_red_to_green_with_conditional_lifting(team, login_as, check_a1
     for recipient in ["Basecamp (NW)", "CQC", "Care Management", "Internal Finance",
                       "Service users, relatives and advocates"]:
         officer.goto(case.get_absolute_url())
+        officer.get_by_role("link", name="Decisions and letters").click()
         officer.get_by_role("row").filter(has_text=recipient).get_by_role("link", name="Mark as notified").click()
         officer.get_by_label("Note").fill("Sent by email")
         officer.get_by_role("button", name="Mark as notified").click()

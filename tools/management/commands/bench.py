@@ -618,7 +618,7 @@ class Command(BaseCommand):
                     now = time.time()
                     session = store()
                     session.update({SESSION_KEY: user._meta.pk.value_to_string(user),
-                                    BACKEND_SESSION_KEY: "django.contrib.auth.backends.ModelBackend",
+                                    BACKEND_SESSION_KEY: "accounts.backends.ModelBackend",
                                     HASH_SESSION_KEY: user.get_session_auth_hash(),
                                     DEVICE_ID_SESSION_KEY: device.persistent_id, SIGNED_IN_AT: now, LAST_SEEN: now})
                     session.create()
