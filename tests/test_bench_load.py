@@ -17,7 +17,8 @@ from tests.factories import CaseFactory, ConcernFactory, ProviderFactory, UserFa
 pytestmark = pytest.mark.services
 
 PAGES = ["Home, CQM", "Home, officer", "Dashboard, CQM", "Concerns, filtered", "Concerns, searched",
-         "Cases, filtered", "Provider register", "Busiest provider", "Busiest case", "Placement status",
+         "Cases, filtered", "Provider register", "Busiest provider", "Busiest case", "Busiest case, plans",
+         "Busiest case, decisions", "Placement status",
          "Register of suspensions", "Suggested concerns", "Visits due"]
 
 

@@ -158,9 +158,10 @@ def test_the_meeting_form_offers_the_outcomes_of_the_cases_level(client):
     response = client.post(url, _meeting_post("resolved"))
     assert "govuk-error-summary" in response.content.decode() and not CaseMeeting.objects.exists()
     response = client.post(url, _meeting_post("extend"), follow=True)
-    html = response.content.decode()
-    assert "Meeting recorded" in html and "<strong>Extend the timescales</strong>" in html
-    assert "Two more weeks for recruitment" in html
+    html = response.content.decode()  # the overview: what the meeting allows next
+    assert "Meeting recorded" in html and "agreed to extend the timescales" in html
+    html = client.get(reverse("escalation:meetings", args=[case.pk])).content.decode()
+    assert "<strong>Extend the timescales</strong>" in html and "Two more weeks for recruitment" in html
     assert Event.objects.get(kind="meeting_recorded").summary.endswith("recorded: extend the timescales")
 
 

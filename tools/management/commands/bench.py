@@ -468,6 +468,8 @@ class Command(BaseCommand):
             LoadPage("Provider register", "officer", "/providers/"),
             LoadPage("Busiest provider", "officer", f"/providers/{provider.pk}/"),
             LoadPage("Busiest case", "cqm", f"/cases/{case.pk}/"),
+            LoadPage("Busiest case, plans", "cqm", f"/cases/{case.pk}/plans/"),
+            LoadPage("Busiest case, decisions", "cqm", f"/cases/{case.pk}/decisions/"),
             LoadPage("Placement status", "officer", "/cases/placement-status/"),
             LoadPage("Register of suspensions", "cqm", "/placements/register/"),
             LoadPage("Suggested concerns", "officer", "/intelligence/suggestions/"),
