@@ -96,7 +96,14 @@ def visible_assessments(user, provider):
     without a concern): the clearance rule in SQL, so one query however many there are."""
     cleared = with_clearance(Concern.objects.filter(provider=provider), user).filter(cleared=True).values("pk")
     return (provider.risk_assessments.select_related("assessed_by", "concern", "matrix")
-            .filter(Q(concern__isnull=True) | Q(concern__in=cleared)))
+            .filter(Q(concern__isnull=True) | Q(concern__in=cleared))
+            .only(*ASSESSMENT_FIELDS))
+
+
+# What the risk table and chart show of each assessment (a busy provider has thousands: nothing else is read).
+ASSESSMENT_FIELDS = ("id", "provider_id", "assessed_at", "engagement", "impact", "level", "recommended_level",
+                     "concern__id", "concern__reference", "concern__state", "matrix__id", "matrix__version", "assessed_by__id",
+                     "assessed_by__first_name", "assessed_by__last_name", "assessed_by__username")
 
 
 #: A provider's searchable text. Migration providers.0004 indexes exactly this expression: change the two together.
