@@ -30,7 +30,7 @@ from .charts import SVG_POLICY, risk_over_time_svg
 from .context_processors import waiting_for
 from .forms import ProviderFilterForm
 
-PAGE = 25  # open concerns a page on a provider's page
+PAGE = 15  # open concerns a page on a provider's page
 HISTORY_PAGE = 10  # closed concerns and risk assessments a page there (history: the newest first, then pages)
 HOME_DEADLINES = 10  # the soonest on My work; the rest are on "Your deadlines"
 CHART_POINTS = 100  # the newest assessments drawn on the risk chart
