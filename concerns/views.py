@@ -4,6 +4,7 @@ from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from accounts.permissions import can_manage_risk_matrix
 from audit.services import events_for
@@ -54,8 +55,25 @@ def concern_list(request):
                 .select_related("provider").only(*LIST_FIELDS))
     if request.GET.get("format") == "csv":
         return _concerns_csv(concerns)
-    page = Paginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "concerns/concern_list.html", {"form": form, "page": page})
+    page = CappedPaginator(concerns, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "concerns/concern_list.html", {"form": form, "page": page, "cap": f"{COUNT_CAP:,}"})
+
+
+COUNT_CAP = 1000  # the list counts its matches up to this many; the CSV has every one
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 matches: a search or filter matching thousands of concerns is paged up to the
+    COUNT_CAP-th and says there are more, rather than counting every one on each page (at 250,000 concerns an
+    exact count was most of the list's time). `capped` says whether there were more."""
+
+    capped = False
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[:COUNT_CAP + 1].count()
+        self.capped = found > COUNT_CAP
+        return min(found, COUNT_CAP)
 
 
 CONCERN_CSV_FIELDS = ["reference", "provider", "received", "source", "status", "restricted", "details"]

@@ -93,3 +93,25 @@ def test_concerns_sort_newest_or_oldest_first(client):
     assert oldest.index(old.reference) < oldest.index(new.reference)
     bad = client.get(reverse("concerns:list"), {"sort": "provider__name"}).content.decode()
     assert "Choose a sort order from the list" in bad
+
+
+def test_a_list_matching_more_than_the_cap_says_so_and_the_csv_has_every_one(client, monkeypatch):
+    """The list counts its matches only up to COUNT_CAP; past it, it says there are more and pages that many."""
+    import concerns.views
+    from accounts import roles
+    from tests.factories import UserFactory
+
+    monkeypatch.setattr(concerns.views, "COUNT_CAP", 30)
+    officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+    for _ in range(32):
+        ConcernFactory(logged_by=officer)
+    client.force_login(officer)
+    html = client.get(reverse("concerns:list")).content.decode()
+    assert "More than 30 concerns match: the first 30 in this order are listed here" in html
+    assert "Page 1 of 2" in html and "32 concerns" not in html
+    last = client.get(reverse("concerns:list"), {"page": 99}).content.decode()  # past the end: the last page
+    assert "Page 2 of 2" in last
+    csv_rows = client.get(reverse("concerns:list"), {"format": "csv"}).content.decode().strip().splitlines()
+    assert len(csv_rows) == 1 + 32
+    monkeypatch.setattr(concerns.views, "COUNT_CAP", 40)
+    assert "32 concerns" in client.get(reverse("concerns:list")).content.decode()
