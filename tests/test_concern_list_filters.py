@@ -115,3 +115,16 @@ def test_a_list_matching_more_than_the_cap_says_so_and_the_csv_has_every_one(cli
     assert len(csv_rows) == 1 + 32
     monkeypatch.setattr(concerns.views, "COUNT_CAP", 40)
     assert "32 concerns" in client.get(reverse("concerns:list")).content.decode()
+
+
+def test_the_rows_escape_the_providers_name(client):
+    """The rows are written in Python (concern_rows): a provider's name from an import is text, never markup."""
+    from accounts import roles
+    from tests.factories import UserFactory
+
+    officer = UserFactory(roles=[roles.CONTRACT_OFFICER])
+    ConcernFactory(logged_by=officer, provider=ProviderFactory(name='<script>alert("x")</script> & Sons'))
+    client.force_login(officer)
+    html = client.get(reverse("concerns:list")).content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; Sons" in html
