@@ -102,8 +102,8 @@ def visible_assessments(user, provider):
 
 # What the risk table and chart show of each assessment (a busy provider has thousands: nothing else is read).
 ASSESSMENT_FIELDS = ("id", "provider_id", "assessed_at", "engagement", "impact", "level", "recommended_level",
-                     "concern__id", "concern__reference", "concern__state", "matrix__id", "matrix__version", "assessed_by__id",
-                     "assessed_by__first_name", "assessed_by__last_name", "assessed_by__username")
+                     "concern__id", "concern__reference", "concern__state", "matrix__id", "matrix__version",
+                     "assessed_by__id", "assessed_by__first_name", "assessed_by__last_name", "assessed_by__username")
 
 
 #: A provider's searchable text. Migration providers.0004 indexes exactly this expression: change the two together.
