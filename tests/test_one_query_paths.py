@@ -77,3 +77,37 @@ def test_a_role_taken_away_is_gone_at_the_next_request(client, people):
     assert client.get(reverse("concerns:list")).status_code == 200
     officer.groups.clear()
     assert client.get(reverse("concerns:list")).status_code == 403
+
+
+def test_a_providers_intelligence_is_the_same_from_the_sql_built_once_and_from_the_orm(monkeypatch, people):
+    import datetime
+
+    from django.utils import timezone
+
+    from intelligence import services
+    from intelligence.models import MonitoringVisit, Rating
+    from intelligence.selectors import provider_intelligence
+    from tests.factories import ProviderFactory
+
+    today = timezone.localdate()
+    rated, plain = ProviderFactory(), ProviderFactory()
+    for days, overall in ((400, "good"), (30, "requires_improvement")):
+        Rating.objects.create(provider=rated, published_on=today - datetime.timedelta(days=days), overall=overall)
+    MonitoringVisit.objects.create(provider=rated, visited_on=today - datetime.timedelta(days=10), visited_by="A",
+                                   staffing="ok", safety="ok", medication="ok", complaints="ok", records="ok",
+                                   recorded_by=people["cqm"])
+    services.compute_visit_programme()
+
+    def read():
+        out = []
+        for provider in (rated, plain, rated):  # the second time for a provider, the SQL built for the first
+            for flags in ((True, True), (False, True), (True, False)):
+                summary = provider_intelligence(provider, suggestions=flags[0], monitoring=flags[1])
+                summary["ratings"] = [(r.pk, r.published_on, r.overall) for r in summary["ratings"]]
+                out.append(summary)
+        return out
+
+    fast, plain_orm = both_ways(monkeypatch, read)
+    assert fast == plain_orm
+    assert [r[2] for r in fast[0]["ratings"]] == ["requires_improvement", "good"]
+    assert fast[0]["visited_on"] == today - datetime.timedelta(days=10) and fast[0]["next_due"]
