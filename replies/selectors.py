@@ -51,7 +51,7 @@ def _remember_restriction(cases):
 
 def appealable_for_contact(user) -> list[dict]:
     """The suspensions in force at this contact's providers, each with when it came into force, when appeals
-    close, and any open appeal against it."""
+    close, and whether an appeal against it waits or was decided (a decision is appealed against once)."""
     out = []
     for case in _contact_cases(user).filter(route__in=SUSPENSION_IN_FORCE).prefetch_related("reports__sign_offs"):
         reports = sorted((r for r in case.reports.all() if r.kind == "suspension" and not r.superseded),
@@ -62,10 +62,11 @@ def appealable_for_contact(user) -> list[dict]:
             continue
         out.append({"case": case, "decision": report, "in_force_on": in_force,
                     "closes_on": appeal_window_closes(in_force)})
-    open_appeals = set(Appeal.objects.filter(decision__in=[row["decision"] for row in out],
-                                             status=Appeal.Status.OPEN).values_list("decision_id", flat=True))
+    appealed = dict(Appeal.objects.filter(decision__in=[row["decision"] for row in out])
+                    .values_list("decision_id", "status"))
     for row in out:
-        row["open_appeal"] = row["decision"].pk in open_appeals
+        row["open_appeal"] = appealed.get(row["decision"].pk) == Appeal.Status.OPEN
+        row["decided_appeal"] = appealed.get(row["decision"].pk) not in (None, Appeal.Status.OPEN)
     return out
 
 

@@ -74,8 +74,13 @@ def lodge_appeal(*, user, decision_id: int, grounds: str, files=()) -> Appeal:
         today = timezone.localdate()
         if today > closes:
             raise ValidationError({"grounds": f"Appeals against this decision closed on {long_date(closes)}"})
-        if Appeal.objects.filter(decision=report, status=Appeal.Status.OPEN).exists():
+        earlier = Appeal.objects.filter(decision=report).order_by("-lodged_at").first()
+        if earlier is not None and earlier.status == Appeal.Status.OPEN:
             raise ValidationError({"grounds": "An appeal against this decision is already waiting for a decision"})
+        if earlier is not None:  # one appeal a decision: the provider was heard, and the outcome is final
+            raise ValidationError({"grounds": f"This decision was appealed against on {long_date(earlier.lodged_at)} "
+                                              f"and the appeal was decided on {long_date(earlier.decided_at)}: a "
+                                              "decision can be appealed against once"})
         if not grounds:
             raise ValidationError({"grounds": "Enter the grounds of your appeal"})
         decide_by = add_working_days(today, APPEAL_DECISION_WORKING_DAYS)

@@ -300,6 +300,22 @@ def test_an_allowed_appeal_is_recorded_and_the_case_page_says_the_lifting_route_
     assert "appeal was allowed" in page and "start the lifting route" in page
 
 
+def test_a_decision_is_appealed_against_once_and_the_portal_says_so(world):
+    from django.test import Client
+
+    appeal = lodge(world)
+    services.decide_appeal(user=world["independent"]["dmt"], appeal_id=appeal.pk, outcome="upheld", reasons="x")
+    before = counts()
+    with pytest.raises(ValidationError, match="a decision can be appealed against once"):
+        lodge(world, grounds="A second try while the window is still open")
+    assert counts() == before
+    client = Client()
+    client.force_login(world["contact"])
+    page = client.get(reverse("replies_portal:appeals")).content.decode()
+    assert "Your appeal against this decision has been decided" in page
+    assert reverse("replies_portal:appeal_create", args=[appeal.decision_id]) not in page
+
+
 def test_a_decided_appeal_is_not_decided_again(world):
     appeal = lodge(world)
     services.decide_appeal(user=world["independent"]["dmt"], appeal_id=appeal.pk, outcome="upheld", reasons="x")
