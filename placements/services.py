@@ -313,8 +313,10 @@ def _identifiers(words: list[str]) -> set[str]:
 
 
 def restricted_texts(case) -> list[str]:
-    """The free text of the case's safeguarding-restricted concerns (and, the case being restricted, its own
-    rationale and those of the cases it was reopened from), which a public summary must never repeat."""
+    """The free text of the case's safeguarding-restricted concerns and, the case being restricted, everything
+    written on it and on the cases it was reopened from (rationales and reasons, minutes and attendees, plans and
+    their progress, reports, sign-offs, SPRG decisions, visits, notifications): a restricted case's record is
+    hidden from people not cleared for it, so a public summary must never repeat any of it."""
     texts = []
     for concern in restricted_concerns_of(case).prefetch_related("advice", "monitoring", "risk_assessments"):
         texts += [concern.description, concern.raised_by, concern.further_action_reason, concern.outcome_notes,
@@ -323,9 +325,46 @@ def restricted_texts(case) -> list[str]:
         texts += [text for m in concern.monitoring.all() for text in (m.note, m.carried_out_by)]
         texts += [text for r in concern.risk_assessments.all() for text in (r.notes, r.override_reason)]
     if texts or case_is_restricted(case):  # a reopened case's rationale quotes why: every case of the line
-        texts += EscalationCase.objects.filter(pk__in=case_lineage_ids(case)).values_list("opening_rationale",
-                                                                                          flat=True)
+        texts += case_record_texts(case_lineage_ids(case))
     return [t for t in texts if t and t.strip()]
+
+
+def case_record_texts(case_ids) -> list[str]:
+    """Every piece of free text written on these cases (one query a kind of record)."""
+    from escalation.models import (
+        CaseMeeting,
+        CqtVisit,
+        DecisionReport,
+        LadderMove,
+        PerformanceReview,
+        PlanAction,
+        ProgressNote,
+        RouteNotification,
+        SignOff,
+        SprgDecision,
+    )
+
+    ids = list(case_ids)
+    texts = [t for row in EscalationCase.objects.filter(pk__in=ids).values_list("opening_rationale",
+                                                                                 "closing_reason") for t in row]
+    for meeting in CaseMeeting.objects.filter(case_id__in=ids).only("minutes", "outcome_notes", "attendees"):
+        texts += [meeting.minutes, meeting.outcome_notes]
+        texts += [str(a.get(key, "")) for a in meeting.attendees or [] if isinstance(a, dict) for key in ("name",
+                                                                                                          "agency")]
+    for report in DecisionReport.objects.filter(case_id__in=ids).only("body", "open_areas_reason", "conditions"):
+        texts += [report.body, report.open_areas_reason]
+        texts += [str(c.get("condition", "")) for c in report.conditions or [] if isinstance(c, dict)]
+    for model, fields, path in (
+            (LadderMove, ("reason", "skip_rationale"), "case_id__in"),
+            (SignOff, ("rationale",), "report__case_id__in"),
+            (SprgDecision, ("notes",), "case_id__in"),
+            (CqtVisit, ("findings", "visited_by"), "case_id__in"),
+            (RouteNotification, ("note",), "case_id__in"),
+            (PlanAction, ("area_of_concern", "action", "evidence"), "plan__case_id__in"),
+            (ProgressNote, ("note",), "action__plan__case_id__in"),
+            (PerformanceReview, ("notes",), "plan__case_id__in")):
+        texts += [t for row in model.objects.filter(**{path: ids}).values_list(*fields) for t in row]
+    return texts
 
 
 def repeated_restricted_text(summary: str, texts: list[str]) -> str | None:

@@ -335,6 +335,36 @@ def test_a_public_summary_repeating_a_restricted_concern_is_refused(team):
     assert entry.made_public and entry.made_public_on == TODAY()
 
 
+def test_a_public_summary_may_not_repeat_anything_written_on_a_restricted_case(team):
+    """On a restricted case every record is hidden from people not cleared for it: reports, SPRG decisions,
+    minutes, plans. On a case with nothing restricted, the same words may be published."""
+    from escalation.models import CaseMeeting, DecisionReport, SprgDecision
+
+    written = {"report": "The home could not show that night staff had been trained in moving residents safely.",
+               "sprg": "Members agreed the family of the resident in room nine had complained twice.",
+               "minutes": "The deputy manager admitted the call bell log was filled in afterwards."}
+    for restricted in (False, True):
+        case = suspended_case(team)
+        DecisionReport.objects.filter(case=case).update(body=written["report"])
+        SprgDecision.objects.filter(case=case).update(notes=written["sprg"])
+        CaseMeeting.objects.create(case=case, level=case.level, meeting_date=TODAY(), attendees=[],
+                                   provider_attended=True, minutes=written["minutes"], recorded_by=team["cqm"])
+        if restricted:
+            _restrict(case, team)
+        [episode] = episodes(team["cqm"], case_ids=[case.pk])
+        for text in written.values():
+            summary = f"Placements were suspended. {text}"
+            if restricted:
+                with pytest.raises(ValidationError) as exc:
+                    services.save_register_entry(user=team["cqm"], case_id=case.pk,
+                                                 episode_start_id=episode.start_log_id, public_summary=summary,
+                                                 internal_detail="", made_public=False)
+                assert "public_summary" in exc.value.error_dict, text
+            else:
+                services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                             public_summary=summary, internal_detail="", made_public=False)
+
+
 def test_made_public_needs_a_date_and_only_cqms_keep_the_register(team):
     case = suspended_case(team)
     [episode] = episodes(team["cqm"], case_ids=[case.pk])
