@@ -118,6 +118,7 @@ def episodes(user, *, case_ids=None) -> list[Episode]:
     cases = {c.pk: c for c in EscalationCase.objects.filter(pk__in=ids).select_related("provider")}
     cleared = cleared_case_ids(user, list(cases.values()))
     entries = {e.episode_start_id: e for e in RegisterEntry.objects.filter(case_id__in=ids)}
+    withhold_repeating_summaries(cases, entries.values())
     by_case: dict[int, list] = {}
     for log in logs:
         by_case.setdefault(log.object_id, []).append(log)
@@ -128,6 +129,33 @@ def episodes(user, *, case_ids=None) -> list[Episode]:
             episode.cleared = case_id in cleared
             found.append(episode)
     return sorted(found, key=lambda e: (e.started_on, e.start_log_id), reverse=True)
+
+
+def withhold_repeating_summaries(cases: dict, entries) -> None:
+    """A summary was checked when saved; a concern of its case may have become restricted since. Each entry whose
+    case holds a restricted concern now is checked again, and `withheld` set if its summary repeats restricted
+    text: the register then shows that it must be rewritten instead of the summary. (One query, and a few more
+    for each such case, which are rare.)"""
+    from concerns.models import Concern
+
+    from .services import repeated_restricted_text, restricted_texts
+
+    written = [e for e in entries if e.public_summary]
+    for entry in entries:
+        entry.withheld = False
+    if not written:
+        return
+    restricted = set(Concern.objects.filter(restricted=True, case_id__in={e.case_id for e in written})
+                     .values_list("case_id", flat=True))
+    texts: dict[int, list[str]] = {}
+    for entry in written:
+        if entry.case_id in restricted:
+            if entry.case_id not in texts:
+                texts[entry.case_id] = restricted_texts(cases[entry.case_id])
+            entry.withheld = repeated_restricted_text(entry.public_summary, texts[entry.case_id]) is not None
+
+
+WITHHELD = "Withheld: it repeats restricted text, and a Contracts and Quality Manager must rewrite it"
 
 
 def filter_episodes(found, *, year=None, route=None, made_public=None) -> list[Episode]:

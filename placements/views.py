@@ -191,7 +191,7 @@ def _register_rows(episodes, internal: bool):
                "suspended_from": e.suspended_from or "", "suspended_until": e.suspended_until or "",
                "ended": e.ended_on or "", "outcome": e.outcome, "made_public": "Yes" if e.made_public else "No",
                "made_public_on": (entry.made_public_on or "") if entry else "",
-               "public_summary": entry.public_summary if entry else ""}
+               "public_summary": (selectors.WITHHELD if entry.withheld else entry.public_summary) if entry else ""}
         if internal:
             row["internal_detail"] = (entry.internal_detail if entry else "") if e.cleared else "Restricted"
         yield {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in row.items()}

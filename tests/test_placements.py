@@ -382,6 +382,25 @@ def _read_csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.content.decode())))
 
 
+def test_a_summary_that_repeats_text_restricted_after_it_was_saved_is_withheld(team, client):
+    """Checked when saved, and again whenever the register is shown: a concern may become restricted later."""
+    case = suspended_case(team)
+    concern = ConcernFactory(provider=case.provider, logged_by=team["cqm"],
+                             description="Staff left a resident on the floor for an hour after a fall.")
+    Concern.objects.filter(pk=concern.pk).update(case=case)
+    [episode] = episodes(team["cqm"], case_ids=[case.pk])
+    summary = "Placements stopped: staff left a resident on the floor for an hour after a fall."
+    services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                 public_summary=summary, internal_detail="", made_public=False)
+    client.force_login(team["officer"])
+    assert summary in client.get("/placements/register/").content.decode()
+    Concern.objects.filter(pk=concern.pk).update(restricted=True)  # restricted after the summary was written
+    page = client.get("/placements/register/").content.decode()
+    assert "left a resident on the floor" not in page and "must rewrite it" in page
+    [row] = _read_csv(client.get("/placements/register/?format=csv"))
+    assert row["public_summary"].startswith("Withheld") and "floor" not in row["public_summary"]
+
+
 def test_restricted_text_never_reaches_the_public_register_page_or_csv(team, client):
     case = suspended_case(team)
     concern = _restrict(case, team)
