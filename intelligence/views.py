@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from accounts.permissions import is_caseworker
 from concerns.permissions import is_cleared
+from core.csv_export import SafeDictWriter, csv_response
 from core.rules import require
 from core.views import submit
 from providers.models import Provider
@@ -154,10 +155,31 @@ def visits_due(request):
     """The visit programme: providers whose routine visit is overdue or due soon, soonest first."""
     _require_page(perms.can_see_visits, request)
     window = request.GET.get("when") if request.GET.get("when") in VISIT_WINDOWS else "30"
+    if request.GET.get("format") == "csv":  # for planning a round of visits: every row of the period
+        return _visits_due_csv(selectors.visits_due(window), window)
     page = Paginator(selectors.visits_due(window), 50).get_page(request.GET.get("page"))
     return render(request, "intelligence/visits_due.html", {
         "page": page, "window": window, "windows": VISIT_WINDOWS, "today": timezone.localdate(),
         "can_record": perms.can_record_visit(request.user)})
+
+
+VISITS_CSV_FIELDS = ["provider", "cqc_location_id", "town", "postcode", "due", "overdue", "last_visit",
+                     "every_months", "risk_level", "cqc_rating"]
+
+
+def _visits_due_csv(plans, window):
+    today = timezone.localdate()
+    response = csv_response(f"visits-due-{window}.csv")
+    writer = SafeDictWriter(response, fieldnames=VISITS_CSV_FIELDS)
+    writer.writeheader()
+    for plan in plans.iterator(chunk_size=1000):
+        writer.writerow({"provider": plan.provider.name, "cqc_location_id": plan.provider.cqc_location_id,
+                         "town": plan.provider.town, "postcode": plan.provider.postcode,
+                         "due": plan.next_due_on.isoformat(), "overdue": "yes" if plan.next_due_on < today else "no",
+                         "last_visit": plan.last_visit_on.isoformat() if plan.last_visit_on else "",
+                         "every_months": plan.months, "risk_level": plan.get_risk_level_display(),
+                         "cqc_rating": plan.get_rating_display()})
+    return response
 
 
 def visit_new(request, provider_id):

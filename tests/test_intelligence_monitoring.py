@@ -260,3 +260,24 @@ def test_the_cqms_are_reminded_once_before_the_cqc_meeting_is_due_and_once_when_
                               recorded_by=cqm)
     assert services.remind_cqc_meeting_due(today=due + datetime.timedelta(days=11)) == 0
     assert len(mailoutbox) == 4
+
+
+@pytest.mark.django_db
+def test_the_visits_due_download_as_csv_for_planning_a_round(client, officer):
+    import csv
+    import io
+
+    from tests.factories import ProviderFactory
+
+    ProviderFactory(name='=HYPERLINK("http://x") Lodge', town="Northfield")  # a name from an import
+    ProviderFactory(name="Quiet House")
+    services.compute_visit_programme()
+    client.force_login(officer)
+    page = client.get(reverse("intelligence:visits_due")).content.decode()
+    assert "?when=30&amp;format=csv" in page
+    response = client.get(reverse("intelligence:visits_due"), {"when": "30", "format": "csv"})
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    names = {row["provider"] for row in rows}
+    assert "Quiet House" in names and "'=HYPERLINK(\"http://x\") Lodge" in names  # a formula is neutralised
+    assert all(row["due"] and row["overdue"] in ("yes", "no") for row in rows)
