@@ -330,7 +330,8 @@ def restricted_texts(case) -> list[str]:
 
 
 def case_record_texts(case_ids) -> list[str]:
-    """Every piece of free text written on these cases (one query a kind of record)."""
+    """Every piece of free text written on these cases, by the council or by the provider through the portal (one
+    query a kind of record)."""
     from escalation.models import (
         CaseMeeting,
         CqtVisit,
@@ -343,14 +344,16 @@ def case_record_texts(case_ids) -> list[str]:
         SignOff,
         SprgDecision,
     )
+    from letters.models import Letter
+    from replies.models import ActionUpdate, Appeal
 
     ids = list(case_ids)
     texts = [t for row in EscalationCase.objects.filter(pk__in=ids).values_list("opening_rationale",
                                                                                  "closing_reason") for t in row]
     for meeting in CaseMeeting.objects.filter(case_id__in=ids).only("minutes", "outcome_notes", "attendees"):
         texts += [meeting.minutes, meeting.outcome_notes]
-        texts += [str(a.get(key, "")) for a in meeting.attendees or [] if isinstance(a, dict) for key in ("name",
-                                                                                                          "agency")]
+        # The attendees' names (not their agencies: "Care Quality Commission" may be named in any summary).
+        texts += [str(a.get("name", "")) for a in meeting.attendees or [] if isinstance(a, dict)]
     for report in DecisionReport.objects.filter(case_id__in=ids).only("body", "open_areas_reason", "conditions"):
         texts += [report.body, report.open_areas_reason]
         texts += [str(c.get("condition", "")) for c in report.conditions or [] if isinstance(c, dict)]
@@ -358,11 +361,15 @@ def case_record_texts(case_ids) -> list[str]:
             (LadderMove, ("reason", "skip_rationale"), "case_id__in"),
             (SignOff, ("rationale",), "report__case_id__in"),
             (SprgDecision, ("notes",), "case_id__in"),
-            (CqtVisit, ("findings", "visited_by"), "case_id__in"),
+            (CqtVisit, ("findings",), "case_id__in"),
             (RouteNotification, ("note",), "case_id__in"),
             (PlanAction, ("area_of_concern", "action", "evidence"), "plan__case_id__in"),
             (ProgressNote, ("note",), "action__plan__case_id__in"),
-            (PerformanceReview, ("notes",), "plan__case_id__in")):
+            (PerformanceReview, ("notes",), "plan__case_id__in"),
+            (Letter, ("free_text", "withdrawn_reason"), "case_id__in"),
+            (Appeal, ("grounds", "reasons"), "case_id__in"),
+            (ActionUpdate, ("progress", "question"), "case_id__in"),
+            (Deadline, ("status_reason",), "case_id__in")):
         texts += [t for row in model.objects.filter(**{path: ids}).values_list(*fields) for t in row]
     return texts
 

@@ -63,7 +63,7 @@ def appealable_for_contact(user) -> list[dict]:
         out.append({"case": case, "decision": report, "in_force_on": in_force,
                     "closes_on": appeal_window_closes(in_force)})
     appealed = dict(Appeal.objects.filter(decision__in=[row["decision"] for row in out])
-                    .values_list("decision_id", "status"))
+                    .order_by("decision_id", "lodged_at", "pk").values_list("decision_id", "status"))  # newest wins
     for row in out:
         row["open_appeal"] = appealed.get(row["decision"].pk) == Appeal.Status.OPEN
         row["decided_appeal"] = appealed.get(row["decision"].pk) not in (None, Appeal.Status.OPEN)

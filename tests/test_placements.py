@@ -401,6 +401,38 @@ def test_a_summary_that_repeats_text_restricted_after_it_was_saved_is_withheld(t
     assert row["public_summary"].startswith("Withheld") and "floor" not in row["public_summary"]
 
 
+def test_a_summary_is_withheld_when_a_case_it_was_reopened_from_becomes_restricted(team, client):
+    """Restricted by lineage, as the clearance rule says: the reopened case carries on the old one."""
+    case = suspended_case(team)
+    old = CaseFactory(level="closed", owner=team["cqm"], provider=case.provider)
+    EscalationCase.objects.filter(pk=case.pk).update(reopened_from=old)
+    concern = ConcernFactory(provider=case.provider, logged_by=team["cqm"],
+                             description="A resident was given another resident's tablets at teatime.")
+    Concern.objects.filter(pk=concern.pk).update(case=old)
+    [episode] = episodes(team["cqm"], case_ids=[case.pk])
+    summary = "Suspended because a resident was given another resident's tablets at teatime."
+    services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                 public_summary=summary, internal_detail="", made_public=False)
+    Concern.objects.filter(pk=concern.pk).update(restricted=True)
+    client.force_login(team["officer"])
+    page = client.get("/placements/register/").content.decode()
+    assert "teatime" not in page and "must rewrite it" in page
+
+
+def test_an_agency_named_at_a_restricted_cases_meeting_may_be_named_in_a_summary(team):
+    from escalation.models import CaseMeeting
+
+    case = suspended_case(team)
+    CaseMeeting.objects.create(case=case, level=case.level, meeting_date=TODAY(), provider_attended=True,
+                               attendees=[{"name": "Ann Lee", "agency": "Safeguarding Adults Team"}],
+                               minutes="Discussed.", recorded_by=team["cqm"])
+    _restrict(case, team)
+    [episode] = episodes(team["cqm"], case_ids=[case.pk])
+    services.save_register_entry(user=team["cqm"], case_id=case.pk, episode_start_id=episode.start_log_id,
+                                 public_summary="Placements were suspended while the home worked with the "
+                                                "Safeguarding Adults Team.", internal_detail="", made_public=False)
+
+
 def test_restricted_text_never_reaches_the_public_register_page_or_csv(team, client):
     case = suspended_case(team)
     concern = _restrict(case, team)

@@ -101,6 +101,9 @@ AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.ModelBackend",  # Django's, reading the roles with the person
+    # Django's own, only so that sessions signed in before the line above keep working after the release that
+    # added it (a session names the backend that signed it in); remove it in the next release.
+    "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
