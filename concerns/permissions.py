@@ -89,6 +89,33 @@ def is_cleared_for_case(user, case) -> bool:
     return all(is_cleared(user, concern) for concern in restricted_concerns_of(case))
 
 
+def case_lines(cases) -> dict:
+    """{case pk: the pk of the case it was reopened from, or None} for these cases and every case they were
+    reopened from, in one query a generation of reopened cases."""
+    cases = [case for case in cases if case is not None]
+    if not cases:
+        return {}
+    manager = type(cases[0])._default_manager
+    parent = {case.pk: case.reopened_from_id for case in cases}
+    todo = {p for p in parent.values() if p and p not in parent}
+    while todo:
+        rows = list(manager.filter(pk__in=todo).values_list("pk", "reopened_from_id"))
+        parent.update(rows)
+        todo = {p for _, p in rows if p and p not in parent}
+    return parent
+
+
+def line_holds(case_pk, parent: dict, marked: set) -> bool:
+    """Is the case, or a case it was reopened from (`parent`, from case_lines), in `marked`?"""
+    seen = set()
+    while case_pk and case_pk not in seen:
+        if case_pk in marked:
+            return True
+        seen.add(case_pk)
+        case_pk = parent.get(case_pk)
+    return False
+
+
 def cleared_case_ids(user, cases) -> set[int]:
     """is_cleared_for_case for many cases at once, in a fixed number of queries (one a generation of reopened
     cases, then one for the restricted concerns): the pks of the cases this person may read. The same rule:
@@ -101,23 +128,13 @@ def cleared_case_ids(user, cases) -> set[int]:
         return set()
     if has_role(user, *CLEARED_ROLES):
         return {case.pk for case in cases}
-    manager = type(cases[0])._default_manager
-    parent = {case.pk: case.reopened_from_id for case in cases}
-    todo = {p for p in parent.values() if p and p not in parent}
-    while todo:
-        rows = list(manager.filter(pk__in=todo).values_list("pk", "reopened_from_id"))
-        parent.update(rows)
-        todo = {p for _, p in rows if p and p not in parent}
+    parent = case_lines(cases)
     restricted = Concern.objects.filter(restricted=True, case_id__in=list(parent))
     uncleared = set(restricted.exclude(logged_by_id=user.pk).exclude(shared_with=user)
                     .values_list("case_id", flat=True))
     readable = set()
     for case in cases:
-        pk, seen = case.pk, set()
-        while pk and pk not in seen and pk not in uncleared:
-            seen.add(pk)
-            pk = parent.get(pk)
-        if not pk or pk in seen:
+        if not line_holds(case.pk, parent, uncleared):
             readable.add(case.pk)
         # Remembered on this instance for this person: the rules asked of it later in the request need no query.
         case._cleared_for = {**getattr(case, "_cleared_for", {}), user.pk: case.pk in readable}

@@ -84,11 +84,14 @@ def concern_lists(user) -> dict:
 def with_concern_counts(providers):
     """Each provider with its numbers of open and of closed concerns (open_count, closed_count): two correlated
     counts on the (provider, state) index, in the providers' own query."""
-    def count(concerns):
-        return Coalesce(Subquery(concerns.filter(provider=OuterRef("pk")).order_by().values("provider")
-                                 .annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0))
+    return providers.annotate(open_count=concerns_per_provider(Concern.objects.open()),
+                              closed_count=concerns_per_provider(Concern.objects.closed()))
 
-    return providers.annotate(open_count=count(Concern.objects.open()), closed_count=count(Concern.objects.closed()))
+
+def concerns_per_provider(concerns):
+    """How many of `concerns` each provider has: a correlated COUNT(*) on the (provider, state) index, 0 if none."""
+    return Coalesce(Subquery(concerns.filter(provider=OuterRef("pk")).order_by().values("provider")
+                             .annotate(n=Count("*")).values("n"), output_field=IntegerField()), Value(0))
 
 
 def visible_assessments(user, provider):
@@ -115,11 +118,7 @@ def provider_search(q: str):
 
     The count is one correlated subquery on the (provider, state) index: ordering by it refers to its place in
     the SELECT list rather than running it again, and the page count (Paginator's COUNT) leaves it out."""
-    open_per_provider = (Concern.objects.open().filter(provider=OuterRef("pk")).order_by()
-                         .values("provider").annotate(n=Count("*")).values("n"))  # COUNT(*): index only
-    qs = Provider.objects.annotate(
-        open_concerns=Coalesce(Subquery(open_per_provider, output_field=IntegerField()), Value(0))
-    )
+    qs = Provider.objects.annotate(open_concerns=concerns_per_provider(Concern.objects.open()))
     q = (q or "").strip()
     if q:
         qs = qs.alias(postcode_compact=Replace("postcode", Value(" "), Value(""))).filter(provider_match(q))

@@ -8,7 +8,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
-from concerns.permissions import cleared_case_ids
+from concerns.permissions import case_lines, cleared_case_ids, line_holds
 from escalation.models import EscalationCase
 
 from .models import ClosurePlan, PlacementReview, RegisterEntry, ReviewStatus
@@ -147,26 +147,11 @@ def withhold_repeating_summaries(cases: dict, entries) -> None:
         return
     # Restricted by lineage, as the clearance rule says: a case holds, or was reopened from a case that holds, a
     # restricted concern (one query a generation of reopened cases, then one for the concerns).
-    parent = {case_id: cases[case_id].reopened_from_id for case_id in {e.case_id for e in written}}
-    todo = {p for p in parent.values() if p and p not in parent}
-    while todo:
-        rows = list(EscalationCase.objects.filter(pk__in=todo).values_list("pk", "reopened_from_id"))
-        parent.update(rows)
-        todo = {p for _, p in rows if p and p not in parent}
+    parent = case_lines([cases[case_id] for case_id in {e.case_id for e in written}])
     holding = set(Concern.objects.filter(restricted=True, case_id__in=list(parent)).values_list("case_id", flat=True))
-
-    def restricted_line(case_id) -> bool:
-        seen = set()
-        while case_id and case_id not in seen:
-            if case_id in holding:
-                return True
-            seen.add(case_id)
-            case_id = parent.get(case_id)
-        return False
-
     texts: dict[int, list[str]] = {}
     for entry in written:
-        if restricted_line(entry.case_id):
+        if line_holds(entry.case_id, parent, holding):
             if entry.case_id not in texts:
                 texts[entry.case_id] = restricted_texts(cases[entry.case_id])
             entry.withheld = repeated_restricted_text(entry.public_summary, texts[entry.case_id]) is not None
